@@ -1,0 +1,101 @@
+"""The block-string grammar: one stage <-> one compact, canonical string.
+
+A stage is written with timm's vocabulary, tokens joined by ``_``::
+
+    ir_r2_k3_s2_e6_c24_se0.25          MBConv, 2 repeats, 3×3, stride 2, expand 6, 24 ch, SE 0.25
+    ds_r1_k3_s1_e1_c16_se0.25_noskip   depthwise-separable without residual
+
+The canonical form is ``<type>_r<repeats>_k<kernel>_s<stride>_e<expand>_c<channels>`` followed by
+``_se<ratio>`` when the SE ratio is not 0 and ``_noskip`` when the residual is off. Numbers are
+written in their shortest form (``e6``, ``se0.25``). ``decode(encode(stage)) == stage`` for every
+stage, and ``encode(decode(text)) == text`` for every canonical string.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy
+
+from nas._errors import ConfigError
+from nas.arch._config import BLOCK_TYPES, Stage
+
+_NUMBER = re.compile(r"^[0-9]+(\.[0-9]+)?$")
+_TOKENS = {  # prefix -> (field, parser)
+    "r": ("repeats", int),
+    "k": ("kernel_size", int),
+    "s": ("stride", int),
+    "e": ("expand_ratio", float),
+    "c": ("out_channels", int),
+    "se": ("se_ratio", float),
+}
+_REQUIRED = ("repeats", "kernel_size", "stride", "expand_ratio", "out_channels")
+
+
+def format_number(value: float) -> str:
+    """Shortest exact decimal for a block-string number: ``6.0 -> '6'``, ``0.25 -> '0.25'``."""
+    return numpy.format_float_positional(float(value), trim="-")
+
+
+def encode(stage: Stage) -> str:
+    """Canonical block string of ``stage``."""
+    tokens = [
+        stage.block_type,
+        f"r{stage.repeats}",
+        f"k{stage.kernel_size}",
+        f"s{stage.stride}",
+        f"e{format_number(stage.expand_ratio)}",
+        f"c{stage.out_channels}",
+    ]
+    if stage.se_ratio:
+        tokens.append(f"se{format_number(stage.se_ratio)}")
+    if not stage.skip:
+        tokens.append("noskip")
+    return "_".join(tokens)
+
+
+def _split_token(token: str) -> tuple[str, str]:
+    prefix = "se" if token.startswith("se") else token[:1]
+    return prefix, token[len(prefix):]
+
+
+def decode(text: object) -> Stage:
+    """Parse a block string into a :class:`Stage`; raise :class:`ConfigError` on any defect.
+
+    Tokens after the block type may come in any order; unknown, repeated or missing tokens are
+    errors (nothing is silently ignored).
+    """
+    if not isinstance(text, str) or not text:
+        raise ConfigError(f"block string must be a non-empty string such as "
+                          f"'ir_r2_k3_s2_e6_c24_se0.25', but got {text!r}")
+    block_type, *tokens = text.split("_")
+    if block_type not in BLOCK_TYPES:
+        raise ConfigError(f"block string {text!r}: block type must be one of "
+                          f"{', '.join(BLOCK_TYPES)}, but got {block_type!r}")
+    fields: dict[str, object] = {}
+    for token in tokens:
+        if token == "noskip":
+            name, value = "skip", False
+        else:
+            prefix, number = _split_token(token)
+            if prefix not in _TOKENS:
+                raise ConfigError(f"block string {text!r}: token must be one of r, k, s, e, c, "
+                                  f"se (followed by a number) or noskip, but got {token!r}")
+            name, parser = _TOKENS[prefix]
+            if not _NUMBER.match(number) or (parser is int and "." in number):
+                kind = "an integer" if parser is int else "a decimal number"
+                raise ConfigError(f"block string {text!r}: {prefix} must be followed by {kind}, "
+                                  f"but got {token!r}")
+            value = parser(number)
+        if name in fields:
+            raise ConfigError(f"block string {text!r}: each token may appear once, "
+                              f"but got {name} twice")
+        fields[name] = value
+    missing = [name for name in _REQUIRED if name not in fields]
+    if missing:
+        raise ConfigError(f"block string {text!r}: must give r, k, s, e and c, "
+                          f"but got no {', '.join(missing)}")
+    try:
+        return Stage(block_type=block_type, **fields)
+    except ConfigError as error:
+        raise ConfigError(f"block string {text!r}: {error}") from None

@@ -1,0 +1,81 @@
+"""Scaling primitives: the one channel-rounding rule, repeat rounding, and a pure ``scale``.
+
+``scale`` never mutates: it returns a new :class:`Arch` built with ``dataclasses.replace``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from nas._errors import ConfigError
+from nas.arch._config import Arch, check_int, check_real
+
+CHANNEL_DIVISOR = 8
+
+
+def round_channels(channels: int, width_coefficient: float, divisor: int = CHANNEL_DIVISOR) -> int:
+    """Scale ``channels`` by ``width_coefficient`` and round to a multiple of ``divisor``.
+
+    Rounds to the nearest multiple (halves up), never below ``divisor`` and never below 90 % of
+    the scaled target (EfficientNet's rule). A coefficient of exactly 1 leaves ``channels`` as is.
+    """
+    if width_coefficient == 1:
+        return channels
+    target = channels * width_coefficient
+    rounded = max(divisor, int(target + divisor / 2) // divisor * divisor)
+    if rounded < 0.9 * target:
+        rounded += divisor
+    return int(rounded)
+
+
+def round_repeats(repeats: int, depth_coefficient: float) -> int:
+    """Scale a stage's ``repeats`` by ``depth_coefficient``, rounding up.
+
+    The product is first rounded to 9 decimals so float noise (1.1 × 10 = 11.000000000000002)
+    does not add a block.
+    """
+    return int(math.ceil(round(repeats * depth_coefficient, 9)))
+
+
+def round_resolution(resolution: float, divisor: int = 1) -> int:
+    """Round a resolution in pixels to the nearest multiple of ``divisor`` (halves up, >= divisor)."""
+    return max(divisor, int(math.floor(resolution / divisor + 0.5)) * divisor)
+
+
+def scale(arch: Arch, *, width: float = 1.0, depth: float = 1.0, resolution: float = 1.0,
+          resolution_divisor: int = 1) -> Arch:
+    """Compound-scale ``arch`` and return a new config.
+
+    Args:
+        width: width coefficient (β^φ); multiplies stem, stage and head channels, rounded by
+            :func:`round_channels`.
+        depth: depth coefficient (α^φ); multiplies every stage's repeats, rounded up.
+        resolution: resolution coefficient (γ^φ); the input side becomes
+            ``round_resolution(arch.resolution × resolution, resolution_divisor)`` pixels.
+        resolution_divisor: the scaled resolution is a multiple of this (1 = nearest integer).
+    """
+    check_real("width", width, minimum=1e-9)
+    check_real("depth", depth, minimum=1e-9)
+    check_real("resolution", resolution, minimum=1e-9)
+    check_int("resolution_divisor", resolution_divisor, minimum=1)
+    if not isinstance(arch, Arch):
+        raise ConfigError(f"arch must be an Arch, but got {type(arch).__name__}")
+    stages = tuple(
+        dataclasses.replace(
+            stage,
+            out_channels=round_channels(stage.out_channels, width),
+            repeats=round_repeats(stage.repeats, depth),
+        )
+        for stage in arch.stages
+    )
+    new_resolution = arch.resolution
+    if resolution != 1:
+        new_resolution = round_resolution(arch.resolution * resolution, resolution_divisor)
+    return dataclasses.replace(
+        arch,
+        stages=stages,
+        stem_channels=round_channels(arch.stem_channels, width),
+        head_channels=round_channels(arch.head_channels, width),
+        resolution=new_resolution,
+    )

@@ -1,0 +1,125 @@
+"""PyTorch blocks of the EfficientNet family. Tensors are (batch, channels, height, width).
+
+Every convolution is 'same'-padded (``kernel_size // 2``) and bias-free when followed by batch
+norm, so a stride-s layer maps side H to ``ceil(H / s)``.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+BATCH_NORM_EPS = 1e-3
+
+_ACTIVATIONS = {
+    "swish": lambda: nn.SiLU(inplace=True),
+    "relu": lambda: nn.ReLU(inplace=True),
+    "relu6": lambda: nn.ReLU6(inplace=True),
+    "hard_swish": lambda: nn.Hardswish(inplace=True),
+}
+
+
+def make_activation(name: str) -> nn.Module:
+    """A fresh activation module for one of :data:`nas.arch.ACTIVATIONS`."""
+    return _ACTIVATIONS[name]()
+
+
+class ConvBnAct(nn.Sequential):
+    """Convolution, batch norm and (optionally) an activation."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, *, stride: int = 1,
+                 groups: int = 1, activation: str | None) -> None:
+        layers = [
+            nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride,
+                      padding=kernel_size // 2, groups=groups, bias=False),
+            nn.BatchNorm2d(out_channels, eps=BATCH_NORM_EPS),
+        ]
+        if activation is not None:
+            layers.append(make_activation(activation))
+        super().__init__(*layers)
+
+
+class SqueezeExcite(nn.Module):
+    """Channel attention: global mean, reduce (1×1 conv), activation, expand, sigmoid gate."""
+
+    def __init__(self, channels: int, squeeze_channels: int, activation: str) -> None:
+        super().__init__()
+        self.reduce = nn.Conv2d(channels, squeeze_channels, 1, bias=True)
+        self.activation = make_activation(activation)
+        self.expand = nn.Conv2d(squeeze_channels, channels, 1, bias=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        scale = x.mean((2, 3), keepdim=True)
+        scale = self.expand(self.activation(self.reduce(scale)))
+        return x * scale.sigmoid()
+
+
+class DropPath(nn.Module):
+    """Stochastic depth: in training, zero a sample's residual branch with probability ``rate``."""
+
+    def __init__(self, rate: float) -> None:
+        super().__init__()
+        self.rate = rate
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.rate == 0:
+            return x
+        keep = 1 - self.rate
+        mask = x.new_empty((x.shape[0], 1, 1, 1)).bernoulli_(keep)
+        return x * mask.div_(keep)
+
+    def extra_repr(self) -> str:
+        return f"rate={self.rate}"
+
+
+class MBConv(nn.Module):
+    """Inverted residual (``ir``); with expand ratio 1 it is depthwise-separable (``ds``)."""
+
+    def __init__(self, *, in_channels: int, out_channels: int, mid_channels: int, kernel_size: int,
+                 stride: int, squeeze_channels: int | None, residual: bool, drop_path_rate: float,
+                 activation: str, expand: bool) -> None:
+        super().__init__()
+        self.expand = (ConvBnAct(in_channels, mid_channels, 1, activation=activation)
+                       if expand else nn.Identity())
+        self.depthwise = ConvBnAct(mid_channels, mid_channels, kernel_size, stride=stride,
+                                   groups=mid_channels, activation=activation)
+        self.squeeze_excite = (SqueezeExcite(mid_channels, squeeze_channels, activation)
+                               if squeeze_channels else nn.Identity())
+        self.project = ConvBnAct(mid_channels, out_channels, 1, activation=None)
+        self.residual = residual
+        self.drop_path = DropPath(drop_path_rate) if residual else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shortcut = x
+        x = self.expand(x)  # 1×1 expand (identity when expand ratio is 1)
+        x = self.depthwise(x)  # k×k depthwise, carries the stride
+        x = self.squeeze_excite(x)
+        x = self.project(x)  # 1×1 linear projection
+        if self.residual:
+            x = self.drop_path(x) + shortcut
+        return x
+
+
+class FusedMBConv(nn.Module):
+    """Fused-MBConv (``er``, EfficientNetV2): a full k×k expand conv instead of 1×1 + depthwise."""
+
+    def __init__(self, *, in_channels: int, out_channels: int, mid_channels: int, kernel_size: int,
+                 stride: int, squeeze_channels: int | None, residual: bool, drop_path_rate: float,
+                 activation: str) -> None:
+        super().__init__()
+        self.expand = ConvBnAct(in_channels, mid_channels, kernel_size, stride=stride,
+                                activation=activation)
+        self.squeeze_excite = (SqueezeExcite(mid_channels, squeeze_channels, activation)
+                               if squeeze_channels else nn.Identity())
+        self.project = ConvBnAct(mid_channels, out_channels, 1, activation=None)
+        self.residual = residual
+        self.drop_path = DropPath(drop_path_rate) if residual else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shortcut = x
+        x = self.expand(x)  # k×k full convolution, carries the stride
+        x = self.squeeze_excite(x)
+        x = self.project(x)  # 1×1 linear projection
+        if self.residual:
+            x = self.drop_path(x) + shortcut
+        return x

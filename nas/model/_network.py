@@ -1,0 +1,98 @@
+"""Build a PyTorch network from an :class:`~nas.arch.Arch` (the builder only reads the config)."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from nas.arch import (
+    Arch,
+    expanded_channels,
+    has_pointwise_expansion,
+    has_residual,
+    iter_blocks,
+    squeeze_channels,
+)
+from nas.model._blocks import ConvBnAct, FusedMBConv, MBConv
+
+
+class EfficientNet(nn.Module):
+    """Stem -> stages of blocks -> head -> classifier.
+
+    Input: images (batch, 3, H, W), any H, W >= 1 (``arch.resolution`` is the nominal size).
+    Output: logits (batch, num_classes).
+    """
+
+    def __init__(self, arch: Arch) -> None:
+        super().__init__()
+        self.arch = arch
+        self.stem = ConvBnAct(3, arch.stem_channels, 3, stride=2, activation=arch.activation)
+        stages: list[list[nn.Module]] = [[] for _ in arch.stages]
+        for block in iter_blocks(arch):
+            stages[block.stage_index].append(_make_block(arch, block))
+        self.stages = nn.Sequential(*(nn.Sequential(*blocks) for blocks in stages))
+        self.head = ConvBnAct(arch.stages[-1].out_channels, arch.head_channels, 1,
+                              activation=arch.activation)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.dropout = nn.Dropout(arch.dropout)
+        self.classifier = nn.Linear(arch.head_channels, arch.num_classes)
+        self.apply(_initialise)
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """Images (batch, 3, H, W) -> pooled features (batch, head_channels)."""
+        x = self.stem(x)
+        x = self.stages(x)
+        x = self.head(x)
+        return self.pool(x).flatten(1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.dropout(self.forward_features(x)))
+
+    def reset_classifier(self, num_classes: int) -> None:
+        """Replace the classifier with a freshly initialised one for ``num_classes`` outputs."""
+        self.classifier = nn.Linear(self.arch.head_channels, num_classes)
+        _initialise(self.classifier)
+
+
+def _make_block(arch: Arch, block) -> nn.Module:
+    stage = block.stage
+    mid_channels = expanded_channels(stage, block.in_channels)
+    arguments = dict(
+        in_channels=block.in_channels,
+        out_channels=stage.out_channels,
+        mid_channels=mid_channels,
+        kernel_size=stage.kernel_size,
+        stride=block.stride,
+        squeeze_channels=(squeeze_channels(block.in_channels, stage.se_ratio)
+                          if stage.se_ratio else None),
+        residual=has_residual(stage, block.in_channels, block.stride),
+        drop_path_rate=arch.drop_path_rate * block.index / arch.total_blocks,
+        activation=arch.activation,
+    )
+    if stage.block_type == "er":
+        return FusedMBConv(**arguments)
+    return MBConv(**arguments, expand=has_pointwise_expansion(stage))
+
+
+def _initialise(module: nn.Module) -> None:
+    """EfficientNet's initialisation: conv ~ N(0, 2 / fan_out), linear ~ U(±1 / sqrt(out))."""
+    if isinstance(module, nn.Conv2d):
+        fan_out = module.kernel_size[0] * module.kernel_size[1] * module.out_channels
+        fan_out //= module.groups
+        nn.init.normal_(module.weight, 0.0, math.sqrt(2.0 / fan_out))
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, nn.BatchNorm2d):
+        nn.init.ones_(module.weight)
+        nn.init.zeros_(module.bias)
+    elif isinstance(module, nn.Linear):
+        bound = 1.0 / math.sqrt(module.out_features)
+        nn.init.uniform_(module.weight, -bound, bound)
+        nn.init.zeros_(module.bias)
+
+
+def build_model(arch: Arch) -> EfficientNet:
+    """A freshly initialised :class:`EfficientNet` for ``arch``."""
+    return EfficientNet(arch)

@@ -1,0 +1,75 @@
+"""Shared fixtures and helpers: random architectures, fvcore ground truth, running the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from nas.arch import Arch, Stage
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+REFERENCE = json.loads((SHARED / "reference" / "efficientnet_reference.json").read_text())
+CIFAR_NPZ = SHARED / "data" / "cifar10_jpeg_10k.npz"
+
+
+def random_stage(rng: random.Random, *, max_channels: int = 48) -> Stage:
+    block_type = rng.choice(["ds", "ir", "ir", "er"])
+    return Stage(
+        block_type=block_type,
+        repeats=rng.randint(1, 2),
+        kernel_size=rng.choice([3, 5, 7]),
+        stride=rng.choice([1, 2]),
+        expand_ratio=1 if block_type == "ds" else rng.choice([1, 3, 4, 6]),
+        out_channels=rng.randrange(8, max_channels + 1, 4),
+        se_ratio=rng.choice([0.0, 0.25]),
+        skip=rng.random() < 0.8,
+    )
+
+
+def random_arch(rng: random.Random) -> Arch:
+    """A small random architecture covering every block type and option."""
+    return Arch(
+        stages=tuple(random_stage(rng) for _ in range(rng.randint(1, 4))),
+        stem_channels=rng.randrange(8, 33, 4),
+        head_channels=rng.randrange(16, 129, 8),
+        resolution=rng.randint(32, 600) if rng.random() < 0.3 else rng.randint(32, 96),
+        num_classes=rng.choice([1, 2, 10, 37, 100, 1000]),
+        dropout=rng.choice([0.0, 0.2, 0.5]),
+        drop_path_rate=rng.choice([0.0, 0.2]),
+        activation=rng.choice(["swish", "relu", "relu6", "hard_swish"]),
+    )
+
+
+def fvcore_flops(model: torch.nn.Module, resolution: int) -> int:
+    """The definition of FLOPs in this project: fvcore on the model in eval mode, batch 1."""
+    from fvcore.nn import FlopCountAnalysis
+
+    analysis = FlopCountAnalysis(model.eval(), torch.zeros(1, 3, resolution, resolution))
+    analysis.unsupported_ops_warnings(False)
+    analysis.uncalled_modules_warnings(False)
+    return int(analysis.total())
+
+
+def run_cli(*args: str, cwd: Path | str | None = None, timeout: float = 300,
+            env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run ``python -m nas ARGS`` in a subprocess, as a user would."""
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.run([sys.executable, "-m", "nas", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout, env=environment)
+
+
+@pytest.fixture
+def cli(tmp_path):
+    """Run the CLI in a fresh working directory."""
+    def run(*args: str, **kwargs) -> subprocess.CompletedProcess:
+        kwargs.setdefault("cwd", tmp_path)
+        return run_cli(*args, **kwargs)
+    return run
