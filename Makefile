@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/nas flops efficientnet-b0
+	$(BIN)/nas search --flops 400M --baseline
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

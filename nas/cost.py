@@ -24,7 +24,7 @@ from nas.arch import (
 )
 from nas.arch._config import check_int
 
-FLOP_UNIT = "fvcore FLOPs: one fused multiply-add = one FLOP"
+FLOP_UNIT = "fvcore FLOPs (one fused multiply-add = one FLOP)"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -73,3 +73,18 @@ def cli(tmp_path):
         kwargs.setdefault("cwd", tmp_path)
         return run_cli(*args, **kwargs)
     return run
+
+
+def tiny_search_options(root, **changes):
+    """A seconds-long search on the tiny space and digits, rooted at ``root``."""
+    from nas.search import ProxySettings, SearchOptions, StudySettings
+    from nas.train import TrainConfig
+
+    study = dict(trials=3, root=str(root), seed=0)
+    study.update(changes.pop("study", {}))
+    train = dict(epochs=2, threads=1)
+    train.update(changes.pop("train", {}))
+    proxy = dict(train=TrainConfig(**train))
+    proxy.update(changes.pop("proxy", {}))
+    return SearchOptions(**{"space": "tiny", "target_flops": 5_000_000, **changes,
+                            "proxy": ProxySettings(**proxy), "study": StudySettings(**study)})

@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import sys
 
+import optuna
+
 from nas._errors import NasError
-from nas.cli import _export, _flops
+from nas.cli import _export, _flops, _search
 from nas.cli._common import EXIT_BAD_INPUT, HelpFormatter, Parser
 
-COMMANDS = (_flops, _export)
+COMMANDS = (_search, _flops, _export)
 
 DESCRIPTION = """\
 nas: search an MBConv space under a FLOP budget, then compound-scale the winner into a family.
@@ -31,6 +33,7 @@ def build_parser() -> Parser:
 def main(argv: list[str] | None = None) -> int:
     """Run one command; return its exit code."""
     args = build_parser().parse_args(argv)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
     try:
         return args.run(args)
     except NasError as error:

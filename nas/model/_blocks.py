@@ -7,6 +7,7 @@ norm, so a stride-s layer maps side H to ``ceil(H / s)``.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 BATCH_NORM_EPS = 1e-3
@@ -24,13 +25,34 @@ def make_activation(name: str) -> nn.Module:
     return _ACTIVATIONS[name]()
 
 
+class Conv2d(nn.Conv2d):
+    """``nn.Conv2d`` with exact shortcuts for 1×1 feature maps (deep stages of small proxies).
+
+    On a 1×1 map a 1×1 convolution is a matrix product (run as ``F.linear``; fvcore counts it
+    the same), and a 'same'-padded depthwise convolution only uses its centre tap (run as an
+    elementwise product in training only, so fvcore's eval-mode count is unchanged). Both give
+    the same numbers as the convolution; oneDNN's kernels are very slow on such maps.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[-1] != 1 or x.shape[-2] != 1:
+            return super().forward(x)
+        if self.groups == 1 and self.kernel_size == (1, 1):
+            return F.linear(x.flatten(1), self.weight.flatten(1), self.bias)[:, :, None, None]
+        if self.training and self.groups == self.in_channels == self.out_channels:
+            centre = self.weight[:, 0, self.kernel_size[0] // 2, self.kernel_size[1] // 2]
+            x = x * centre.view(1, -1, 1, 1)
+            return x if self.bias is None else x + self.bias.view(1, -1, 1, 1)
+        return super().forward(x)
+
+
 class ConvBnAct(nn.Sequential):
     """Convolution, batch norm and (optionally) an activation."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, *, stride: int = 1,
                  groups: int = 1, activation: str | None) -> None:
         layers = [
-            nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride,
+            Conv2d(in_channels, out_channels, kernel_size, stride=stride,
                       padding=kernel_size // 2, groups=groups, bias=False),
             nn.BatchNorm2d(out_channels, eps=BATCH_NORM_EPS),
         ]
@@ -44,9 +66,9 @@ class SqueezeExcite(nn.Module):
 
     def __init__(self, channels: int, squeeze_channels: int, activation: str) -> None:
         super().__init__()
-        self.reduce = nn.Conv2d(channels, squeeze_channels, 1, bias=True)
+        self.reduce = Conv2d(channels, squeeze_channels, 1, bias=True)
         self.activation = make_activation(activation)
-        self.expand = nn.Conv2d(squeeze_channels, channels, 1, bias=True)
+        self.expand = Conv2d(squeeze_channels, channels, 1, bias=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         scale = x.mean((2, 3), keepdim=True)

@@ -39,6 +39,10 @@ class EfficientNet(nn.Module):
         self.dropout = nn.Dropout(arch.dropout)
         self.classifier = nn.Linear(arch.head_channels, arch.num_classes)
         self.apply(_initialise)
+        for module in self.modules():
+            if isinstance(module, (MBConv, FusedMBConv)) and module.residual:
+                # residual branches start at zero, so every block starts as the identity
+                nn.init.zeros_(module.project[1].weight)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """Images (batch, 3, H, W) -> pooled features (batch, head_channels)."""
@@ -88,8 +92,7 @@ def _initialise(module: nn.Module) -> None:
         nn.init.ones_(module.weight)
         nn.init.zeros_(module.bias)
     elif isinstance(module, nn.Linear):
-        bound = 1.0 / math.sqrt(module.out_features)
-        nn.init.uniform_(module.weight, -bound, bound)
+        nn.init.normal_(module.weight, 0.0, 0.01)
         nn.init.zeros_(module.bias)
 
 

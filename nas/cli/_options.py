@@ -1,0 +1,119 @@
+"""Option groups shared by ``nas search``, ``nas scale`` and ``nas train``."""
+
+from __future__ import annotations
+
+import argparse
+
+from nas.cli._common import (
+    finite_float,
+    fraction,
+    non_negative_int,
+    positive_float,
+    positive_int,
+)
+from nas.data import DATA_HELP
+from nas.search import PRUNERS, SAMPLERS, ProxySettings, StudySettings
+from nas.train import OPTIMIZERS, SCHEDULES, TrainConfig
+
+_DEFAULT_TRAIN = TrainConfig()
+
+
+def add_data_options(parser: argparse.ArgumentParser, *, resolution_help: str) -> None:
+    group = parser.add_argument_group("data")
+    group.add_argument("--data", default="digits", metavar="SPEC", help=DATA_HELP)
+    group.add_argument("--proxy-resolution", type=positive_int, default=32, metavar="PX",
+                       help=resolution_help)
+    group.add_argument("--proxy-width", type=positive_float, default=1.0, metavar="M",
+                       help="proxy width multiplier (channels x M, rounded to multiples of 8)")
+    group.add_argument("--train-size", type=positive_int, default=None, metavar="N",
+                       help="train on a stratified subset of N images (default: all)")
+    group.add_argument("--validation-fraction", type=positive_float, default=0.2, metavar="F",
+                       help="share of the training images held out for validation (never "
+                            "trained on)")
+
+
+def add_train_options(parser: argparse.ArgumentParser, *, epochs: int) -> None:
+    group = parser.add_argument_group("training")
+    group.add_argument("--epochs", type=positive_int, default=epochs, help="training epochs")
+    group.add_argument("--batch-size", type=positive_int, default=_DEFAULT_TRAIN.batch_size,
+                       help="images per step")
+    group.add_argument("--optimizer", choices=OPTIMIZERS, default=_DEFAULT_TRAIN.optimizer,
+                       help="sgd (Nesterov momentum) or rmsprop (TF-style)")
+    group.add_argument("--lr", type=positive_float, default=_DEFAULT_TRAIN.learning_rate,
+                       help="peak learning rate")
+    group.add_argument("--momentum", type=fraction, default=_DEFAULT_TRAIN.momentum,
+                       help="optimizer momentum")
+    group.add_argument("--weight-decay", type=finite_float, default=_DEFAULT_TRAIN.weight_decay,
+                       help="L2 penalty on conv/linear weights")
+    group.add_argument("--schedule", choices=SCHEDULES, default=_DEFAULT_TRAIN.schedule,
+                       help="learning-rate schedule: cosine (with warm-up) or onecycle")
+    group.add_argument("--warmup-epochs", type=finite_float,
+                       default=_DEFAULT_TRAIN.warmup_epochs, help="linear warm-up (cosine)")
+    group.add_argument("--label-smoothing", type=fraction,
+                       default=_DEFAULT_TRAIN.label_smoothing, help="label smoothing")
+    group.add_argument("--no-augment", action="store_true",
+                       help="no random translation / flips")
+    group.add_argument("--no-channels-last", action="store_true",
+                       help="train in NCHW instead of channels_last")
+    group.add_argument("--device", default="cpu", metavar="DEVICE",
+                       help="cpu, cuda or cuda:N")
+    group.add_argument("--threads", type=positive_int, default=None,
+                       help="torch threads per worker (default: cores / workers)")
+    group.add_argument("--amp", action="store_true",
+                       help="mixed precision (bfloat16 on CPU, float16 on CUDA)")
+
+
+def add_study_options(parser: argparse.ArgumentParser, *, trials: int | None) -> None:
+    group = parser.add_argument_group("study")
+    group.add_argument("--study", default=None, metavar="NAME",
+                       help="study name (default: derived from the options)")
+    group.add_argument("--storage", default=None, metavar="URL",
+                       help="Optuna storage: a journal file path, sqlite:///FILE, "
+                            "postgresql://USER:PASSWORD@HOST/DB, mysql://..., redis://..., or "
+                            "grpc://HOST:PORT (default: studies/<study>/journal.log, which "
+                            "needs no server and serves several local workers)")
+    group.add_argument("--seed", type=non_negative_int, default=0,
+                       help="study seed; each trial's seed derives from (seed, trial number)")
+    if trials is not None:
+        group.add_argument("--trials", type=positive_int, default=trials,
+                           help="the study's total of finished trials; a re-run tops it up")
+    group.add_argument("--timeout", type=positive_float, default=None, metavar="SECONDS",
+                       help="start no new trial after this many seconds")
+    group.add_argument("--workers", type=positive_int, default=1,
+                       help="worker processes on this machine")
+    group.add_argument("--max-failures", type=positive_int, default=5, metavar="K",
+                       help="stop after K consecutive failed trials")
+
+
+def add_sampler_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("sampling")
+    group.add_argument("--sampler", choices=SAMPLERS, default=None,
+                       help="tpe (default), random, or nsga2 (default with --objective multi)")
+    group.add_argument("--pruner", choices=PRUNERS, default="none",
+                       help="stop weak trials early using the per-epoch reward")
+
+
+def train_config(args: argparse.Namespace, **overrides) -> TrainConfig:
+    return TrainConfig(**{
+        "epochs": args.epochs, "batch_size": args.batch_size, "optimizer": args.optimizer,
+        "learning_rate": args.lr, "momentum": args.momentum, "weight_decay": args.weight_decay,
+        "schedule": args.schedule, "warmup_epochs": args.warmup_epochs,
+        "label_smoothing": args.label_smoothing, "augment": not args.no_augment,
+        "channels_last": not args.no_channels_last, "device": args.device,
+        "threads": args.threads, "amp": args.amp, "seed": getattr(args, "seed", 0),
+        **overrides})
+
+
+def proxy_settings(args: argparse.Namespace) -> ProxySettings:
+    return ProxySettings(data=args.data, resolution=args.proxy_resolution, width=args.proxy_width,
+                         train_size=args.train_size,
+                         validation_fraction=args.validation_fraction,
+                         train=train_config(args))
+
+
+def study_settings(args: argparse.Namespace, **overrides) -> StudySettings:
+    return StudySettings(**{
+        "name": args.study, "storage": args.storage, "sampler": getattr(args, "sampler", None),
+        "pruner": getattr(args, "pruner", "none"), "seed": args.seed,
+        "trials": getattr(args, "trials", 1), "timeout": args.timeout, "workers": args.workers,
+        "max_failures": args.max_failures, **overrides})

@@ -1,0 +1,79 @@
+"""``nas search``: FLOP-constrained architecture search."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tqdm import tqdm
+
+from nas.cli._common import HelpFormatter, add_json_flag, finite_float, parse_flops
+from nas.cli._common import positive_float
+from nas.cli._options import (
+    add_data_options,
+    add_sampler_options,
+    add_study_options,
+    add_train_options,
+    proxy_settings,
+    study_settings,
+)
+from nas.cli._report import finish
+from nas.cost import FLOP_UNIT
+from nas.search import REWARD_MODES, SearchOptions, run_search
+from nas.space import space_names
+
+DESCRIPTION = f"""\
+Search a space of MBConv architectures under a FLOP budget.
+
+Each trial samples an architecture, counts its FLOPs at the space's target resolution and class
+count (analytically, {FLOP_UNIT}), trains a proxy on the data for a few epochs, and scores it
+with the reward ACC x (FLOPs/T)^w: soft (w = -0.07 on both sides of T) or hard (w = 0 under T,
+-1 over; candidates over T x (1 + slack) are recorded but not trained).
+
+Trials live in an Optuna study: re-running the same command resumes it, topping it up to
+--trials finished trials. The best architecture is written to studies/<study>/best.yaml.
+"""
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser("search", help="FLOP-constrained architecture search",
+                                   description=DESCRIPTION, formatter_class=HelpFormatter)
+    group = parser.add_argument_group("search")
+    group.add_argument("--space", default="efficientnet_b0", metavar="NAME|FILE",
+                       help=f"search space: {', '.join(space_names())}, or a YAML file")
+    group.add_argument("--flops", type=parse_flops, default=400_000_000, metavar="T",
+                       help="FLOP target T at the space's target resolution, e.g. 400M or 1.2G "
+                            "(fvcore FLOPs: one fused multiply-add = one FLOP)")
+    group.add_argument("--reward", choices=REWARD_MODES, default="soft",
+                       help="soft (w = -0.07) or hard (w = 0 under T, -1 over)")
+    group.add_argument("--w", type=finite_float, default=None,
+                       help="override the reward exponent w (in hard mode: over T)")
+    group.add_argument("--slack", type=finite_float, default=0.1,
+                       help="over-budget tolerance: candidates above T x (1 + slack) are "
+                            "infeasible (and in hard mode not trained)")
+    group.add_argument("--objective", choices=("single", "multi"), default="single",
+                       help="single: the reward; multi: (accuracy up, FLOPs down) with NSGA-II, "
+                            "reporting the Pareto front")
+    group.add_argument("--baseline", action="store_true",
+                       help="enqueue the space's baseline (EfficientNet-B0) as the first trial")
+    group.add_argument("--top", type=positive_float, default=10, help=argparse.SUPPRESS)
+    add_data_options(parser, resolution_help="proxy training resolution in pixels")
+    add_train_options(parser, epochs=5)
+    add_study_options(parser, trials=20)
+    add_sampler_options(parser)
+    add_json_flag(parser)
+    parser.set_defaults(run=run)
+
+
+def log_line(text: str) -> None:
+    tqdm.write(text, file=sys.stderr)
+
+
+def run(args: argparse.Namespace) -> int:
+    options = SearchOptions(space=args.space, target_flops=args.flops, reward=args.reward,
+                            w=args.w, slack=args.slack, objective=args.objective,
+                            baseline=args.baseline, proxy=proxy_settings(args),
+                            study=study_settings(args))
+    result = run_search(options, progress=True, log=log_line)
+    return finish(result, storage=args.storage, root=".", as_json=args.json,
+                  extra={"target_flops": args.flops, "reward": args.reward})

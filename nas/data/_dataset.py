@@ -1,0 +1,142 @@
+"""In-memory image data: parse a ``--data`` spec, resize once, split by seed, batch and augment.
+
+Images are held as uint8 tensors (N, 3, R, R) at the proxy resolution R; batches come out as
+normalised float32 tensors (per-channel mean/std of the training split).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy
+import torch
+import torch.nn.functional as F
+from sklearn.model_selection import train_test_split
+
+from nas._errors import DataError
+from nas.data._sources import RawData, read_cifar, read_digits, read_folder, read_npz
+
+DATA_HELP = ("digits (scikit-learn's bundled handwritten digits, the default), npz:FILE (Keras "
+             "layout: x_train, y_train[, x_test, y_test]), cifar10:DIR / cifar100:DIR (python "
+             "pickle batches), folder:DIR (one sub-folder of images per class)")
+_KINDS = ("npz", "cifar10", "cifar100", "folder")
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """A parsed ``--data`` value: ``kind`` and, except for digits, a ``path``."""
+
+    kind: str
+    path: str | None = None
+
+    def __str__(self) -> str:
+        return self.kind if self.path is None else f"{self.kind}:{self.path}"
+
+
+def parse_data_spec(text: str) -> DataSpec:
+    """``digits``, ``npz:FILE``, ``cifar10:DIR``, ``cifar100:DIR`` or ``folder:DIR``."""
+    if text == "digits":
+        return DataSpec("digits")
+    kind, separator, path = text.partition(":")
+    if not separator or kind not in _KINDS or not path:
+        raise DataError(f"data must be one of digits, npz:FILE, cifar10:DIR, cifar100:DIR, "
+                        f"folder:DIR, but got {text!r}")
+    return DataSpec(kind, path)
+
+
+@dataclass(frozen=True, eq=False)
+class ImageData:
+    """Train / validation (and optional test) splits at one resolution, ready to batch."""
+
+    name: str
+    resolution: int
+    num_classes: int
+    class_names: tuple[str, ...]
+    natural: bool
+    train: tuple[torch.Tensor, torch.Tensor]
+    validation: tuple[torch.Tensor, torch.Tensor]
+    test: tuple[torch.Tensor, torch.Tensor] | None
+    mean: torch.Tensor = field(repr=False)
+    std: torch.Tensor = field(repr=False)
+
+    def normalise(self, images: torch.Tensor) -> torch.Tensor:
+        """uint8 (B, 3, R, R) -> float32, per-channel standardised with training statistics."""
+        return (images.float() - self.mean.to(images.device)) / self.std.to(images.device)
+
+
+def _resize(images: numpy.ndarray, resolution: int) -> torch.Tensor:
+    """uint8 (N, H, W, 3) -> uint8 tensor (N, 3, R, R): bilinear, antialiased when shrinking."""
+    tensor = torch.from_numpy(images).permute(0, 3, 1, 2)
+    if tensor.shape[-2:] == (resolution, resolution):
+        return tensor.contiguous()
+    out = []
+    for chunk in tensor.split(2048):
+        resized = F.interpolate(chunk.float(), size=(resolution, resolution), mode="bilinear",
+                                antialias=chunk.shape[-1] > resolution, align_corners=False)
+        out.append(resized.round_().clamp_(0, 255).to(torch.uint8))
+    return torch.cat(out).contiguous()
+
+
+def _split(labels: numpy.ndarray, fraction: float, seed: int) -> tuple[numpy.ndarray, numpy.ndarray]:
+    indices = numpy.arange(len(labels))
+    counts = numpy.bincount(labels)
+    stratify = labels if counts[counts > 0].min() >= 2 else None
+    train, validation = train_test_split(indices, test_size=fraction, random_state=seed,
+                                         stratify=stratify)
+    return numpy.sort(train), numpy.sort(validation)
+
+
+def read_raw(spec: DataSpec, *, resolution: int) -> RawData:
+    """Read the source named by ``spec`` (folders are resized to ``resolution`` while read)."""
+    if spec.kind == "digits":
+        return read_digits()
+    path = Path(spec.path)
+    if spec.kind == "npz":
+        return read_npz(path)
+    if spec.kind == "folder":
+        return read_folder(path, resolution=resolution)
+    return read_cifar(path, classes=10 if spec.kind == "cifar10" else 100)
+
+
+def load_data(spec: DataSpec | str, *, resolution: int = 32, seed: int = 0,
+              validation_fraction: float = 0.2, train_size: int | None = None) -> ImageData:
+    """Load, resize to ``resolution``×``resolution`` and split (stratified, by ``seed``).
+
+    The validation split is carved out of the training images and is never trained on; a
+    source's own test split (npz ``x_test``, CIFAR ``test_batch``) is kept apart as ``test``.
+    ``train_size`` keeps a stratified subset of that many training images (for fast proxies).
+    """
+    spec = parse_data_spec(spec) if isinstance(spec, str) else spec
+    if not 0 < validation_fraction < 1:
+        raise DataError(f"validation fraction must be in (0, 1), but got {validation_fraction}")
+    raw = read_raw(spec, resolution=resolution)
+    labels = raw.train_labels
+    num_classes = len(raw.class_names)
+    present = numpy.unique(labels)
+    if len(present) < 2:
+        raise DataError(f"data {spec}: training images must cover at least 2 classes, "
+                        f"but got {len(present)}")
+    if len(labels) < 2 * num_classes:
+        raise DataError(f"data {spec}: must have at least 2 training images per class "
+                        f"({2 * num_classes}), but got {len(labels)}")
+    train_index, validation_index = _split(labels, validation_fraction, seed)
+    if train_size is not None and train_size < len(train_index):
+        keep, _ = _split(labels[train_index], 1 - train_size / len(train_index), seed)
+        train_index = train_index[keep]
+    images = _resize(raw.train_images, resolution)
+    train_images = images[torch.from_numpy(train_index)]
+    labels_tensor = torch.from_numpy(labels)
+    float_train = train_images.float()
+    mean = float_train.mean(dim=(0, 2, 3)).view(1, 3, 1, 1)
+    std = float_train.std(dim=(0, 2, 3)).clamp_min(1.0).view(1, 3, 1, 1)
+    test = None
+    if raw.test_images is not None:
+        test = (_resize(raw.test_images, resolution), torch.from_numpy(raw.test_labels))
+    return ImageData(
+        name=str(spec), resolution=resolution, num_classes=num_classes,
+        class_names=raw.class_names, natural=raw.natural,
+        train=(train_images, labels_tensor[torch.from_numpy(train_index)]),
+        validation=(images[torch.from_numpy(validation_index)],
+                    labels_tensor[torch.from_numpy(validation_index)]),
+        test=test, mean=mean, std=std)

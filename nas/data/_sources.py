@@ -1,0 +1,251 @@
+"""Readers for the supported data sources. Each returns raw arrays, never downloads anything.
+
+Images come back as uint8 arrays (N, H, W, 3) and labels as int64 arrays (N,). Every defect in a
+file (missing, truncated, wrong layout) raises :class:`~nas._errors.DataError` naming the file.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy
+
+from nas._errors import DataError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm")
+
+
+@dataclass(frozen=True)
+class RawData:
+    """Images (N, H, W, 3) uint8 and labels (N,) int64, with an optional held-out test split."""
+
+    train_images: numpy.ndarray
+    train_labels: numpy.ndarray
+    test_images: numpy.ndarray | None
+    test_labels: numpy.ndarray | None
+    class_names: tuple[str, ...]
+    natural: bool
+    """True for photographs (horizontal flips are a valid augmentation)."""
+
+
+def _as_uint8_rgb(images: numpy.ndarray, source: str) -> numpy.ndarray:
+    """Accept (N, H, W), (N, H, W, 1) or (N, H, W, 3), uint8 or float in [0, 1] / [0, 255]."""
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.ndim != 4 or images.shape[-1] not in (1, 3) or min(images.shape[:3]) < 1:
+        raise DataError(f"{source}: images must have shape (N, H, W), (N, H, W, 1) or "
+                        f"(N, H, W, 3), but got {images.shape}")
+    if images.dtype == numpy.uint8:
+        pass
+    elif numpy.issubdtype(images.dtype, numpy.floating) or numpy.issubdtype(images.dtype,
+                                                                             numpy.integer):
+        values = images.astype(numpy.float64)
+        if not numpy.isfinite(values).all():
+            raise DataError(f"{source}: images must be finite numbers, but got NaN or inf")
+        low, high = float(values.min()), float(values.max())
+        if low < 0 or high > 255:
+            raise DataError(f"{source}: image values must lie in [0, 1] or [0, 255], "
+                            f"but got [{low:g}, {high:g}]")
+        if high <= 1 and numpy.issubdtype(images.dtype, numpy.floating):
+            values = values * 255
+        images = numpy.clip(numpy.rint(values), 0, 255).astype(numpy.uint8)
+    else:
+        raise DataError(f"{source}: images must be uint8 or float, but got {images.dtype}")
+    if images.shape[-1] == 1:
+        images = numpy.repeat(images, 3, axis=-1)
+    return numpy.ascontiguousarray(images)
+
+
+def _as_labels(labels: numpy.ndarray, count: int, source: str) -> numpy.ndarray:
+    labels = numpy.asarray(labels)
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]
+    if labels.ndim != 1 or len(labels) != count:
+        raise DataError(f"{source}: labels must be a vector of {count} class indices (one per "
+                        f"image), but got shape {labels.shape}")
+    if not numpy.issubdtype(labels.dtype, numpy.integer):
+        if not (numpy.issubdtype(labels.dtype, numpy.floating)
+                and numpy.isfinite(labels).all() and (labels == numpy.round(labels)).all()):
+            raise DataError(f"{source}: labels must be integer class indices, "
+                            f"but got {labels.dtype}")
+    labels = labels.astype(numpy.int64)
+    if len(labels) and labels.min() < 0:
+        raise DataError(f"{source}: labels must be >= 0, but got {int(labels.min())}")
+    return labels
+
+
+def _class_names(count: int) -> tuple[str, ...]:
+    return tuple(str(index) for index in range(count))
+
+
+def _num_classes(*label_arrays: numpy.ndarray | None) -> int:
+    return 1 + max(int(labels.max()) for labels in label_arrays if labels is not None and
+                   len(labels))
+
+
+def read_digits() -> RawData:
+    """scikit-learn's bundled 8×8 handwritten digits (1,797 images, 10 classes), no download."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    images = (digits.images * (255.0 / 16.0)).round().astype(numpy.uint8)
+    return RawData(_as_uint8_rgb(images, "digits"), digits.target.astype(numpy.int64), None, None,
+                   _class_names(10), natural=False)
+
+
+def read_npz(path: Path) -> RawData:
+    """Keras' ``.npz`` layout: ``x_train``, ``y_train`` and optionally ``x_test``, ``y_test``
+    (and ``classes``, the class names). Read without pickle."""
+    source = f"npz file {str(path)!r}"
+    try:
+        with numpy.load(path, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except FileNotFoundError:
+        raise DataError(f"{source} must exist, but it was not found") from None
+    except IsADirectoryError:
+        raise DataError(f"{source} must be a file, but it is a directory") from None
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as error:
+        raise DataError(f"{source} must be a readable .npz archive, but reading failed: "
+                        f"{str(error).splitlines()[0] if str(error) else type(error).__name__}"
+                        ) from None
+    missing = [key for key in ("x_train", "y_train") if key not in arrays]
+    if missing:
+        raise DataError(f"{source} must hold x_train and y_train (Keras layout), but has "
+                        f"{', '.join(sorted(arrays)) or 'no arrays'}")
+    if ("x_test" in arrays) != ("y_test" in arrays):
+        raise DataError(f"{source} must hold both x_test and y_test or neither")
+    train_images = _as_uint8_rgb(arrays["x_train"], f"{source} x_train")
+    train_labels = _as_labels(arrays["y_train"], len(train_images), f"{source} y_train")
+    test_images = test_labels = None
+    if "x_test" in arrays:
+        test_images = _as_uint8_rgb(arrays["x_test"], f"{source} x_test")
+        test_labels = _as_labels(arrays["y_test"], len(test_images), f"{source} y_test")
+        if test_images.shape[1:] != train_images.shape[1:]:
+            raise DataError(f"{source}: x_test images must have the shape of x_train's, "
+                            f"{train_images.shape[1:]}, but got {test_images.shape[1:]}")
+    count = _num_classes(train_labels, test_labels)
+    names = _class_names(count)
+    if "classes" in arrays and len(arrays["classes"]) == count:
+        names = tuple(str(name) for name in arrays["classes"])
+    return RawData(train_images, train_labels, test_images, test_labels, names, natural=True)
+
+
+class _ArrayOnlyUnpickler(pickle.Unpickler):
+    """Unpickles CIFAR batches (dicts of lists and numpy arrays) and refuses anything else."""
+
+    _ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"), ("numpy", "dtype"),
+    }
+
+    def find_class(self, module: str, name: str):
+        if (module, name) in self._ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
+
+
+def _unpickle(path: Path) -> dict:
+    try:
+        data = path.read_bytes()
+        document = _ArrayOnlyUnpickler(io.BytesIO(data), encoding="bytes").load()
+    except FileNotFoundError:
+        raise DataError(f"CIFAR file {str(path)!r} must exist, but it was not found") from None
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError,
+            IndexError, MemoryError, OSError) as error:
+        raise DataError(f"CIFAR file {str(path)!r} must be an intact python-pickle batch, "
+                        f"but it is truncated or corrupt ({type(error).__name__})") from None
+    if not isinstance(document, dict):
+        raise DataError(f"CIFAR file {str(path)!r} must hold a dict, "
+                        f"but got {type(document).__name__}")
+    return {key.decode() if isinstance(key, bytes) else key: value
+            for key, value in document.items()}
+
+
+def _cifar_batch(path: Path, label_key: str) -> tuple[numpy.ndarray, numpy.ndarray]:
+    document = _unpickle(path)
+    if "data" not in document or label_key not in document:
+        raise DataError(f"CIFAR file {str(path)!r} must hold 'data' and {label_key!r}, "
+                        f"but has {', '.join(map(str, document))}")
+    data = numpy.asarray(document["data"])
+    if data.ndim != 2 or data.shape[1] != 3 * 32 * 32 or data.dtype != numpy.uint8:
+        raise DataError(f"CIFAR file {str(path)!r}: data must be uint8 of shape (N, 3072), "
+                        f"but got {data.dtype} {data.shape}")
+    images = data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+    return numpy.ascontiguousarray(images), _as_labels(numpy.asarray(document[label_key]),
+                                                       len(images), str(path))
+
+
+def read_cifar(directory: Path, *, classes: int) -> RawData:
+    """CIFAR-10 (``data_batch_1..5``, ``test_batch``) or CIFAR-100 (``train``, ``test``) python
+    pickle batches, in ``directory`` or its ``cifar-10-batches-py`` / ``cifar-100-python``."""
+    name = f"cifar{classes}"
+    if not directory.is_dir():
+        raise DataError(f"{name}: {str(directory)!r} must be a directory of python-pickle "
+                        f"batches, but it {'is a file' if directory.exists() else 'does not exist'}")
+    inner = directory / ("cifar-10-batches-py" if classes == 10 else "cifar-100-python")
+    if inner.is_dir():
+        directory = inner
+    if classes == 10:
+        train_files = sorted(directory.glob("data_batch_*"))
+        test_files = [directory / "test_batch"]
+        label_key, meta_file, meta_key = "labels", "batches.meta", "label_names"
+    else:
+        train_files, test_files = [directory / "train"], [directory / "test"]
+        label_key, meta_file, meta_key = "fine_labels", "meta", "fine_label_names"
+    if not train_files or not train_files[0].exists():
+        expected = "data_batch_1 … data_batch_5" if classes == 10 else "train"
+        raise DataError(f"{name}: {str(directory)!r} must contain {expected}, but it does not")
+    parts = [_cifar_batch(path, label_key) for path in train_files]
+    train_images = numpy.concatenate([images for images, _ in parts])
+    train_labels = numpy.concatenate([labels for _, labels in parts])
+    test_images = test_labels = None
+    if test_files[0].exists():
+        test_images, test_labels = _cifar_batch(test_files[0], label_key)
+    names = _class_names(classes)
+    if (directory / meta_file).exists():
+        meta = _unpickle(directory / meta_file).get(meta_key)
+        if isinstance(meta, list) and len(meta) == classes:
+            names = tuple(v.decode() if isinstance(v, bytes) else str(v) for v in meta)
+    top = _num_classes(train_labels, test_labels)
+    if top > classes:
+        raise DataError(f"{name}: labels must be < {classes}, but got {top - 1}")
+    return RawData(train_images, train_labels, test_images, test_labels, names, natural=True)
+
+
+def read_folder(directory: Path, *, resolution: int) -> RawData:
+    """One sub-folder of images per class; each image is centre-cropped to a square and resized
+    to ``resolution`` pixels with Pillow as it is read."""
+    from PIL import Image, UnidentifiedImageError
+
+    if not directory.is_dir():
+        raise DataError(f"folder: {str(directory)!r} must be a directory with one sub-folder per "
+                        f"class, but it {'is a file' if directory.exists() else 'does not exist'}")
+    classes = []
+    for sub in sorted(p for p in directory.iterdir() if p.is_dir()):
+        files = sorted(p for p in sub.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if files:
+            classes.append((sub.name, files))
+    if len(classes) < 2:
+        raise DataError(f"folder: {str(directory)!r} must have at least 2 class sub-folders "
+                        f"holding images ({', '.join(IMAGE_SUFFIXES)}), but got {len(classes)}")
+    images, labels = [], []
+    for label, (_, files) in enumerate(classes):
+        for path in files:
+            try:
+                with Image.open(path) as image:
+                    image = image.convert("RGB")
+                    side = min(image.size)
+                    left, top = (image.width - side) // 2, (image.height - side) // 2
+                    image = image.crop((left, top, left + side, top + side))
+                    image = image.resize((resolution, resolution), Image.Resampling.BICUBIC)
+                    images.append(numpy.asarray(image, dtype=numpy.uint8))
+            except (UnidentifiedImageError, OSError, ValueError) as error:
+                raise DataError(f"folder: image {str(path)!r} must be readable by Pillow, "
+                                f"but got {type(error).__name__}") from None
+            labels.append(label)
+    return RawData(numpy.stack(images), numpy.asarray(labels, dtype=numpy.int64), None, None,
+                   tuple(name for name, _ in classes), natural=True)

@@ -1,0 +1,104 @@
+"""Evaluating one candidate inside an Optuna trial: record its exact cost, train its proxy, and
+report per-epoch values. Shared by the search and by compound scaling."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import os
+import platform
+import time
+from collections.abc import Callable
+
+import optuna
+import torch
+
+from nas.arch import Arch, encode, scale, to_dict
+from nas.cost import Cost, count
+from nas.data import ImageData, load_data
+from nas.model import build_model
+from nas.search._options import ProxySettings
+from nas.search._sampling import trial_seed
+from nas.train import EpochResult, FitResult, fit
+
+_DATA_CACHE: dict[tuple, ImageData] = {}
+
+
+def get_data(proxy: ProxySettings, *, resolution: int, seed: int) -> ImageData:
+    """The proxy data at ``resolution``, loaded once per process (split fixed by ``seed``)."""
+    key = (proxy.data, resolution, seed, proxy.train_size, proxy.validation_fraction)
+    if key not in _DATA_CACHE:
+        _DATA_CACHE[key] = load_data(proxy.data, resolution=resolution, seed=seed,
+                                     validation_fraction=proxy.validation_fraction,
+                                     train_size=proxy.train_size)
+    return _DATA_CACHE[key]
+
+
+def proxy_arch(target: Arch, *, num_classes: int, resolution: int, width: float) -> Arch:
+    """The network actually trained: ``target`` at the proxy resolution, width and classes."""
+    arch = scale(target, width=width) if width != 1 else target
+    return dataclasses.replace(arch, resolution=resolution, num_classes=num_classes)
+
+
+def _process_start_ticks(pid: int) -> int | None:
+    """Start time of a process (Linux clock ticks since boot), to tell a reused pid apart."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stream:
+            return int(stream.read().rsplit(")", 1)[1].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def record_worker(trial: optuna.Trial, *, study_seed: int, threads: int, device: str) -> int:
+    """Host, pid, start time, threads and seed of the worker running ``trial``; returns seed."""
+    seed = trial_seed(study_seed, trial.number)
+    pid = os.getpid()
+    for key, value in {
+        "host": platform.node(), "pid": pid, "pid_start": _process_start_ticks(pid),
+        "started_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "threads": threads, "device": device, "seed": seed,
+    }.items():
+        trial.set_user_attr(key, value)
+    return seed
+
+
+def record_candidate(trial: optuna.Trial, target: Arch) -> Cost:
+    """Count the target's FLOPs and params (analytic, exact) and store them with its config."""
+    cost = count(target)
+    trial.set_user_attr("arch", to_dict(target))
+    trial.set_user_attr("blocks", [encode(stage) for stage in target.stages])
+    trial.set_user_attr("flops", cost.flops)
+    trial.set_user_attr("params", cost.params)
+    trial.set_user_attr("target_resolution", target.resolution)
+    trial.set_user_attr("target_num_classes", target.num_classes)
+    return cost
+
+
+def train_candidate(trial: optuna.Trial, target: Arch, *, proxy: ProxySettings, data: ImageData,
+                    seed: int, threads: int,
+                    on_epoch: Callable[[EpochResult], None] | None = None,
+                    progress: Callable[[EpochResult], None] | None = None) -> FitResult:
+    """Train the proxy of ``target``; store accuracy per epoch and timings as user attributes."""
+    arch = proxy_arch(target, num_classes=data.num_classes, resolution=data.resolution,
+                      width=proxy.width)
+    config = dataclasses.replace(proxy.train, seed=seed, threads=threads)
+    torch.manual_seed(seed)
+    model = build_model(arch)
+    trial.set_user_attr("proxy_resolution", data.resolution)
+    trial.set_user_attr("proxy_params", sum(p.numel() for p in model.parameters()))
+    accuracies: list[float] = []
+    start = time.perf_counter()
+
+    def after_epoch(result: EpochResult) -> None:
+        accuracies.append(result.validation_accuracy)
+        trial.set_user_attr("accuracy_per_epoch", list(accuracies))
+        if progress is not None:
+            progress(result)
+        if on_epoch is not None:
+            on_epoch(result)
+
+    result = fit(model, data, config, on_epoch=after_epoch)
+    trial.set_user_attr("accuracy", result.accuracy)
+    trial.set_user_attr("train_seconds", round(time.perf_counter() - start, 3))
+    trial.set_user_attr("compute_seconds", round(result.timing.compute_seconds, 3))
+    return result

@@ -1,0 +1,196 @@
+"""The trial loop shared by ``nas search`` and ``nas scale``.
+
+Each worker repeats: sweep dead workers' trials, reserve a slot (under the study lock, so the
+study never exceeds ``--trials`` finished trials), run one trial through ``Study.optimize`` (which
+brings Optuna's heartbeat on RDB storages), and account for its outcome. Ctrl-C / SIGTERM end
+the running trial as FAIL ("interrupted"); K consecutive failures stop the run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import optuna
+from optuna.trial import TrialState
+
+from nas.search._options import StudySettings
+from nas.search._storage import is_journal, study_lock
+from nas.search._summary import count_trials, is_skipped
+from nas.search._sweeper import fail_own_running, sweep_dead_workers
+
+MAX_CONSECUTIVE_SKIPS = 500
+
+
+class Terminated(KeyboardInterrupt):
+    """Raised in the main thread on SIGTERM, so it unwinds exactly like Ctrl-C."""
+
+
+class RunFailed(RuntimeError):
+    """The run stopped: too many consecutive failures, or nothing left to try."""
+
+
+@dataclass
+class Outcome:
+    ran: int = 0
+    signal: int | None = None
+    """SIGINT or SIGTERM if the run was interrupted."""
+    last_failure: str | None = None
+
+
+class Reservation:
+    """The study lock, held from the slot check until the new trial exists in the storage."""
+
+    def __init__(self, context) -> None:
+        self._context = context
+        self._held = False
+
+    def __enter__(self) -> Reservation:
+        self._context.__enter__()
+        self._held = True
+        return self
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._context.__exit__(None, None, None)
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+@contextlib.contextmanager
+def terminate_on_sigterm():
+    """Turn SIGTERM into :class:`Terminated` while the block runs (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+TrialObjective = Callable[[optuna.Trial], object]
+
+
+class SurplusTrial(RuntimeError):
+    """Another machine reserved the last slot at the same instant."""
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+
+
+def _guarded(objective: TrialObjective, trial: optuna.Trial) -> object:
+    """Run ``objective``; record why it failed (exception or interrupt) on the trial."""
+    try:
+        return objective(trial)
+    except optuna.TrialPruned:
+        raise
+    except KeyboardInterrupt:
+        trial.set_user_attr("fail_reason", "interrupted")
+        raise
+    except Exception as error:
+        reason = _first_line(error)
+        if isinstance(error, MemoryError) or "out of memory" in str(error).lower():
+            reason = f"out of memory: {reason}"
+        trial.set_user_attr("fail_reason", reason)
+        raise
+
+
+def run_worker(study: optuna.Study, objective: TrialObjective, *, settings: StudySettings,
+               name: str, on_trial_end: Callable[[optuna.trial.FrozenTrial], None] | None = None,
+               ) -> Outcome:
+    """Run trials until the study holds ``settings.trials`` finished trials (or time runs out)."""
+    outcome = Outcome()
+    start = time.monotonic()
+    failures = skips = 0
+    rdb_heartbeat = not is_journal(settings.storage) and isinstance(
+        study._storage, (optuna.storages.RDBStorage, optuna.storages._CachedStorage))
+    lock = lambda: study_lock(settings.storage, settings.root, name)  # noqa: E731
+    with terminate_on_sigterm():
+        try:
+            while True:
+                if settings.timeout is not None and time.monotonic() - start >= settings.timeout:
+                    break
+                reservation = Reservation(lock())
+                with reservation:
+                    if is_journal(settings.storage):
+                        sweep_dead_workers(study)
+                    elif rdb_heartbeat:
+                        with warnings.catch_warnings():
+                            warnings.simplefilter("ignore")
+                            optuna.storages.fail_stale_trials(study)
+                    counts = count_trials(study.get_trials(deepcopy=False))
+                    if counts.finished + counts.running >= settings.trials:
+                        break
+                    ran: list[int] = []
+
+                    def one_trial(trial: optuna.Trial) -> object:
+                        ran.append(trial.number)
+                        reservation.release()
+                        if not is_journal(settings.storage):
+                            check_surplus(study, trial, settings.trials)
+                        return _guarded(objective, trial)
+
+                    study.optimize(one_trial, n_trials=1, catch=(Exception,),
+                                   gc_after_trial=False, show_progress_bar=False)
+                if not ran:
+                    continue
+                outcome.ran += 1
+                trial = _trial(study, ran[0])
+                if on_trial_end is not None:
+                    on_trial_end(trial)
+                if trial.state == TrialState.FAIL:
+                    if trial.user_attrs.get("surplus"):
+                        break
+                    failures += 1
+                    outcome.last_failure = trial.user_attrs.get("fail_reason", "unknown error")
+                    if failures >= settings.max_failures:
+                        raise RunFailed(f"stopped after {failures} consecutive failed trials; "
+                                        f"the last failed with: {outcome.last_failure}")
+                elif is_skipped(trial):
+                    skips += 1
+                    if skips >= MAX_CONSECUTIVE_SKIPS:
+                        raise RunFailed(f"stopped after {skips} consecutive candidates over the "
+                                        f"FLOP budget; raise --flops or --slack, or use a "
+                                        f"smaller search space")
+                else:
+                    failures = skips = 0
+        except KeyboardInterrupt as interrupt:
+            outcome.signal = signal.SIGTERM if isinstance(interrupt, Terminated) else signal.SIGINT
+            fail_own_running(study, "interrupted")
+    return outcome
+
+
+def _trial(study: optuna.Study, number: int) -> optuna.trial.FrozenTrial:
+    for trial in study.get_trials(deepcopy=False):
+        if trial.number == number:
+            return trial
+    raise LookupError(number)
+
+
+def check_surplus(study: optuna.Study, trial: optuna.Trial, trials: int) -> bool:
+    """Raise :class:`SurplusTrial` if ``trial`` would push the study past ``trials`` finished
+    trials (possible only when workers on several machines reserve at the same instant)."""
+    others = study.get_trials(deepcopy=False)
+    counts = count_trials([t for t in others if t.state != TrialState.RUNNING])
+    earlier_running = sum(1 for t in others if t.state == TrialState.RUNNING
+                          and t.number < trial.number)
+    if counts.finished + earlier_running >= trials:
+        trial.set_user_attr("surplus", True)
+        trial.set_user_attr("fail_reason", f"surplus: the study already has {trials} trials")
+        raise SurplusTrial(f"the study already has {trials} trials")
+    return False

@@ -1,0 +1,90 @@
+"""Samplers, pruners and per-trial seeds.
+
+Every trial's randomness (the sampler's draws and the proxy's weights, batch order and
+augmentation) derives from (study seed, trial number), so results do not depend on how many
+workers run or which worker picks a trial. :class:`TrialSeededSampler` achieves this for the
+sampler by building a fresh, seeded sampler for each trial; Optuna's samplers keep no state
+between trials other than their random generator, so nothing else changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy
+import optuna
+from optuna.samplers import BaseSampler
+
+
+def trial_seed(study_seed: int, trial_number: int) -> int:
+    """A 31-bit seed derived from (study seed, trial number)."""
+    return int(numpy.random.SeedSequence([study_seed, trial_number]).generate_state(1)[0]
+               % (2**31 - 1))
+
+
+class TrialSeededSampler(BaseSampler):
+    """Delegates to ``factory(seed)``, rebuilt before every trial with that trial's seed."""
+
+    def __init__(self, factory: Callable[[int], BaseSampler], study_seed: int) -> None:
+        self._factory = factory
+        self._study_seed = study_seed
+        self._inner = factory(trial_seed(study_seed, 2**31))  # until the first trial
+
+    def __str__(self) -> str:
+        return f"{type(self._inner).__name__}(seeded per trial from {self._study_seed})"
+
+    def before_trial(self, study, trial) -> None:
+        self._inner = self._factory(trial_seed(self._study_seed, trial.number))
+        self._inner.before_trial(study, trial)
+
+    def infer_relative_search_space(self, study, trial):
+        return self._inner.infer_relative_search_space(study, trial)
+
+    def sample_relative(self, study, trial, search_space):
+        return self._inner.sample_relative(study, trial, search_space)
+
+    def sample_independent(self, study, trial, param_name, param_distribution) -> Any:
+        return self._inner.sample_independent(study, trial, param_name, param_distribution)
+
+    def after_trial(self, study, trial, state, values) -> None:
+        self._inner.after_trial(study, trial, state, values)
+
+    def reseed_rng(self) -> None:  # seeds come from trial numbers, never from the clock
+        pass
+
+
+def make_sampler(kind: str, *, seed: int, trials: int,
+                 grid: dict[str, list] | None = None) -> BaseSampler:
+    """``tpe`` (multivariate, constant liar for parallel workers), ``random``, ``nsga2`` or
+    ``grid`` (needs ``grid``), seeded per trial."""
+    if kind == "tpe":
+        startup = max(4, min(10, trials // 3))
+
+        def factory(trial_seed_value: int) -> BaseSampler:
+            return optuna.samplers.TPESampler(seed=trial_seed_value, multivariate=True,
+                                              constant_liar=True, n_startup_trials=startup)
+    elif kind == "random":
+        def factory(trial_seed_value: int) -> BaseSampler:
+            return optuna.samplers.RandomSampler(seed=trial_seed_value)
+    elif kind == "nsga2":
+        population = max(4, min(20, trials // 2))
+
+        def factory(trial_seed_value: int) -> BaseSampler:
+            return optuna.samplers.NSGAIISampler(seed=trial_seed_value,
+                                                 population_size=population)
+    elif kind == "grid":
+        def factory(trial_seed_value: int) -> BaseSampler:
+            return optuna.samplers.GridSampler(grid, seed=trial_seed_value)
+    else:
+        raise ValueError(f"sampler must be tpe, random, nsga2 or grid, but got {kind!r}")
+    return TrialSeededSampler(factory, seed)
+
+
+def make_pruner(kind: str, *, epochs: int) -> optuna.pruners.BasePruner:
+    """``none``, ``median`` (after 3 trials, from epoch 2) or ``hyperband`` (1..epochs)."""
+    if kind == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1)
+    if kind == "hyperband":
+        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max(2, epochs))
+    return optuna.pruners.NopPruner()

@@ -1,0 +1,185 @@
+"""``nas search``: sample architectures from a space, count their FLOPs at the target, train
+proxies on real data, and reward accuracy under the FLOP budget, as resumable Optuna studies."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import optuna
+from tqdm import tqdm
+
+from nas.search._evaluate import get_data, record_candidate, record_worker, train_candidate
+from nas.search._options import (
+    OBJECTIVES,
+    ProxySettings,
+    StudySettings,
+    data_slug,
+    flops_label,
+)
+from nas.search._reward import Reward
+from nas.search._sampling import make_pruner, make_sampler
+from nas.search._storage import make_storage, manifest, open_study, worker_threads
+from nas.search._workers import run_study
+from nas.space import Space, load_space
+from nas.train import resolve_device
+from nas._errors import ConfigError
+
+
+@dataclass(frozen=True, kw_only=True)
+class SearchOptions:
+    """Everything ``nas search`` takes.
+
+    Attributes:
+        space: search space name (``search_spaces/<name>.yaml``) or YAML path.
+        target_flops: T, the FLOP budget at the space's target resolution (fvcore FLOPs).
+        reward: ``soft`` or ``hard`` (see :class:`~nas.search.Reward`).
+        w: reward exponent override.
+        slack: over-budget tolerance: infeasible above T × (1 + slack).
+        objective: ``single`` (the reward) or ``multi`` (accuracy ↑, FLOPs ↓ with NSGA-II).
+        baseline: enqueue the space's baseline (e.g. EfficientNet-B0) as the first trial.
+    """
+
+    space: str = "efficientnet_b0"
+    target_flops: int = 400_000_000
+    reward: str = "soft"
+    w: float | None = None
+    slack: float = 0.1
+    objective: str = "single"
+    baseline: bool = False
+    proxy: ProxySettings = field(default_factory=ProxySettings)
+    study: StudySettings = field(default_factory=StudySettings)
+
+    def __post_init__(self) -> None:
+        if self.objective not in OBJECTIVES:
+            raise ConfigError(f"objective must be one of {', '.join(OBJECTIVES)}, "
+                              f"but got {self.objective!r}")
+        Reward(mode=self.reward, target_flops=self.target_flops, exponent=self.w,
+               slack=self.slack)
+
+    @property
+    def multi(self) -> bool:
+        return self.objective == "multi"
+
+    def reward_function(self) -> Reward:
+        return Reward(mode=self.reward, target_flops=self.target_flops, exponent=self.w,
+                      slack=self.slack)
+
+    def study_name(self, space: Space) -> str:
+        if self.study.name:
+            return self.study.name
+        parts = [space.name, data_slug(self.proxy.data), flops_label(self.target_flops),
+                 self.reward]
+        if self.multi:
+            parts.append("multi")
+        return "-".join(parts)
+
+    def identity(self, space: Space) -> dict:
+        """What a study is: refused if a re-run under the same name differs in any of it."""
+        kind, _, path = self.proxy.data.partition(":")
+        reward = self.reward_function()
+        return {
+            "kind": "search", "space": space.name, "space_fingerprint": space.fingerprint,
+            "target_flops": self.target_flops, "target_resolution": space.target_resolution,
+            "target_num_classes": space.target_num_classes, "reward": self.reward,
+            "w": reward.w, "slack": self.slack, "objective": self.objective,
+            **self.proxy.identity(),
+            "data": kind if not path else f"{kind}:{os.path.basename(os.path.normpath(path))}",
+        }
+
+
+@dataclass
+class Prepared:
+    """A search ready to run in this process."""
+
+    options: SearchOptions
+    space: Space
+    reward: Reward
+    name: str
+    study: optuna.Study
+    threads: int
+
+
+def prepare(options: SearchOptions, *, threads: int | None = None) -> Prepared:
+    """Validate everything (space, data, device, storage), then open or create the study.
+    Nothing is written before all input has been checked."""
+    space = load_space(options.space)
+    reward = options.reward_function()
+    resolve_device(options.proxy.train.device)
+    get_data(options.proxy, resolution=options.proxy.resolution, seed=options.study.seed)
+    threads = threads or worker_threads(options.study.workers, options.proxy.train.threads)
+    name = options.study_name(space)
+    storage = make_storage(options.study.storage, root=options.study.root, name=name)
+    sampler_kind = options.study.sampler or ("nsga2" if options.multi else "tpe")
+    study = open_study(
+        storage=storage, name=name, identity=options.identity(space),
+        directions=["maximize", "minimize"] if options.multi else ["maximize"],
+        sampler=make_sampler(sampler_kind, seed=options.study.seed, trials=options.study.trials),
+        pruner=make_pruner(options.study.pruner, epochs=options.proxy.train.epochs),
+        manifest_document=manifest(options=_plain(options), threads=threads,
+                                   device=options.proxy.train.device))
+    if options.baseline:
+        study.enqueue_trial(space.baseline_params(), user_attrs={"baseline": True},
+                            skip_if_exists=True)
+    return Prepared(options, space, reward, name, study, threads)
+
+
+def _plain(options) -> dict:
+    return dataclasses.asdict(options)
+
+
+def make_objective(prepared: Prepared, *, progress: bool) -> Callable[[optuna.Trial], object]:
+    options, space, reward = prepared.options, prepared.space, prepared.reward
+    proxy, seed = options.proxy, options.study.seed
+
+    def objective(trial: optuna.Trial) -> object:
+        trial_seed = record_worker(trial, study_seed=seed, threads=prepared.threads,
+                                   device=proxy.train.device)
+        target = space.sample(trial)
+        cost = record_candidate(trial, target)
+        trial.set_user_attr("flops_ratio", round(cost.flops / reward.target_flops, 6))
+        trial.set_constraint("flops", reward.constraint(cost.flops))
+        if reward.mode == "hard" and cost.flops > reward.budget:
+            reason = (f"over the FLOP budget: {cost.flops:,} > {int(reward.budget):,} FLOPs "
+                      f"(T x (1 + slack)); not trained")
+            trial.set_user_attr("skipped", reason)
+            raise optuna.TrialPruned(reason)
+        data = get_data(proxy, resolution=proxy.resolution, seed=seed)
+
+        def on_epoch(result) -> None:
+            if options.multi:
+                return
+            trial.report(reward(result.validation_accuracy, cost.flops), result.epoch)
+            if trial.should_prune():
+                raise optuna.TrialPruned(f"pruned after epoch {result.epoch}")
+
+        with tqdm(total=proxy.train.epochs, desc=f"trial {trial.number}", unit="epoch",
+                  leave=False, position=1, disable=not progress) as bar:
+            def advance(result) -> None:
+                bar.set_postfix(accuracy=f"{result.validation_accuracy:.4f}")
+                bar.update()
+
+            result = train_candidate(trial, target, proxy=proxy, data=data, seed=trial_seed,
+                                     threads=prepared.threads, on_epoch=on_epoch,
+                                     progress=advance)
+        value = reward(result.accuracy, cost.flops)
+        trial.set_user_attr("reward", value)
+        return (result.accuracy, cost.flops) if options.multi else value
+
+    return objective
+
+
+def run_search(options: SearchOptions, *, progress: bool = True,
+               log: Callable[[str], None] | None = None):
+    """Prepare, run the trials (in ``options.study.workers`` processes), and return the
+    :class:`~nas.search._workers.StudyRun`."""
+    prepared = prepare(options)
+    return run_study(prepared, worker=_worker_entry, make_objective=make_objective,
+                     settings=options.study, progress=progress, log=log)
+
+
+def _worker_entry(options: SearchOptions, threads: int):
+    """Child-process side of ``--workers``: open the same study and run trials."""
+    return prepare(options, threads=threads)

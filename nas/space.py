@@ -1,0 +1,273 @@
+"""Search spaces: YAML files in ``search_spaces/`` describing per-stage choices around a skeleton.
+
+A space file::
+
+    name: efficientnet_b0
+    description: free text
+    target: {resolution: 224, num_classes: 1000}     # where FLOPs are counted
+    network: {stem_channels: 32, head_channels: 1280, dropout: 0.2, drop_path_rate: 0.2,
+              activation: swish}
+    choices:                  # every stage's options (a stage entry may override any of them)
+      block_type: [ir]        # ir = MBConv, er = fused-MBConv
+      kernel_size: [3, 5]
+      expand_ratio: [1, 3, 4, 6]
+      se_ratio: [0, 0.25]
+      repeats_delta: [-1, 0, 1]          # layers = base repeats + delta (at least 1)
+      width_multiplier: [0.75, 1.0, 1.25]  # channels = base × multiplier, rounded to 8
+    stages:
+      - base: ds_r1_k3_s1_e1_c16_se0.25  # skeleton: stride, base channels, base layers;
+      - base: ir_r2_k3_s2_e6_c24_se0.25  # the bases together form the baseline architecture
+        kernel_size: [3]                 # optional per-stage override
+
+Each choice with more than one option is one Optuna categorical parameter named
+``stage<N>.<field>`` (``stage3.kernel_size``) whose values are the real architecture values.
+An MBConv stage with expand ratio 1 is written ``ds`` (the same network, timm's name for it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nas._errors import ConfigError
+from nas._files import read_text
+from nas.arch import Arch, Stage, decode, round_channels
+from nas.arch._config import check_int
+from nas.arch._io import parse_document
+
+SPACES_DIRECTORY = Path(__file__).resolve().parents[1] / "search_spaces"
+CHOICE_FIELDS = ("block_type", "kernel_size", "expand_ratio", "se_ratio", "repeats_delta",
+                 "width_multiplier")
+PARAMETER_FIELDS = ("block_type", "kernel_size", "expand_ratio", "se_ratio", "repeats",
+                    "out_channels")
+_NETWORK_FIELDS = ("stem_channels", "head_channels", "dropout", "drop_path_rate", "activation")
+_TOP_KEYS = ("name", "description", "target", "network", "choices", "stages")
+
+
+@dataclass(frozen=True)
+class StageSpace:
+    """The options of one stage; ``base`` fixes stride and skip and is the baseline choice."""
+
+    base: Stage
+    options: dict[str, tuple]
+    """Values per parameter field (``block_type``, ``kernel_size``, ``expand_ratio``,
+    ``se_ratio``, ``repeats``, ``out_channels``), sorted, without duplicates."""
+
+    def stage(self, values: dict[str, Any]) -> Stage:
+        block_type = values["block_type"]
+        if block_type == "ir" and values["expand_ratio"] == 1:
+            block_type = "ds"
+        return dataclasses.replace(
+            self.base, block_type=block_type, kernel_size=values["kernel_size"],
+            expand_ratio=values["expand_ratio"], se_ratio=values["se_ratio"],
+            repeats=values["repeats"], out_channels=values["out_channels"])
+
+    def baseline_values(self) -> dict[str, Any]:
+        base = self.base
+        return {"block_type": "ir" if base.block_type == "ds" else base.block_type,
+                "kernel_size": base.kernel_size, "expand_ratio": _number(base.expand_ratio),
+                "se_ratio": _number(base.se_ratio), "repeats": base.repeats,
+                "out_channels": base.out_channels}
+
+
+@dataclass(frozen=True)
+class Space:
+    """A loaded, validated search space."""
+
+    name: str
+    description: str
+    target_resolution: int
+    target_num_classes: int
+    network: dict[str, Any]
+    stages: tuple[StageSpace, ...]
+    fingerprint: str
+    """sha256 of the space's normalised content (changes when any choice changes)."""
+
+    def parameters(self) -> dict[str, tuple]:
+        """Optuna parameter name -> choices, for every choice with more than one option."""
+        return {f"stage{index}.{field}": options
+                for index, stage in enumerate(self.stages, start=1)
+                for field, options in stage.options.items() if len(options) > 1}
+
+    @property
+    def size(self) -> int:
+        """Number of distinct parameter combinations."""
+        return math.prod(len(options) for options in self.parameters().values())
+
+    def arch(self, params: dict[str, Any]) -> Arch:
+        """The architecture (at the target resolution and classes) for Optuna ``params``."""
+        stages = []
+        for index, stage in enumerate(self.stages, start=1):
+            values = {}
+            for field, options in stage.options.items():
+                name = f"stage{index}.{field}"
+                value = params.get(name, options[0]) if len(options) > 1 else options[0]
+                if value not in options:
+                    raise ConfigError(f"{name} must be one of {list(options)}, but got {value!r}")
+                values[field] = value
+            stages.append(stage.stage(values))
+        return Arch(stages=tuple(stages), resolution=self.target_resolution,
+                    num_classes=self.target_num_classes, **self.network)
+
+    def sample(self, trial) -> Arch:
+        """Ask an Optuna trial for every parameter and return the architecture."""
+        params = {name: trial.suggest_categorical(name, list(options))
+                  for name, options in self.parameters().items()}
+        return self.arch(params)
+
+    def baseline_params(self) -> dict[str, Any]:
+        """Parameters of the declared baseline (every stage at its base)."""
+        return {f"stage{index}.{field}": stage.baseline_values()[field]
+                for index, stage in enumerate(self.stages, start=1)
+                for field, options in stage.options.items() if len(options) > 1}
+
+    def baseline(self) -> Arch:
+        return self.arch(self.baseline_params())
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else float(value)
+
+
+def _options(where: str, field: str, values: object) -> tuple:
+    if not isinstance(values, list) or not values:
+        raise ConfigError(f"{where}: {field} must be a non-empty list of choices, "
+                          f"but got {values!r}")
+    if field == "block_type":
+        for value in values:
+            if value not in ("ir", "er"):
+                raise ConfigError(f"{where}: block_type choices must be ir (MBConv) or er "
+                                  f"(fused-MBConv), but got {value!r}")
+        return tuple(sorted(set(values)))
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(
+                value):
+            raise ConfigError(f"{where}: {field} choices must be numbers, but got {value!r}")
+    if field in ("kernel_size", "repeats_delta") and any(v != int(v) for v in values):
+        raise ConfigError(f"{where}: {field} choices must be integers, but got {values!r}")
+    if field == "width_multiplier" and any(v <= 0 for v in values):
+        raise ConfigError(f"{where}: width_multiplier choices must be > 0, but got {values!r}")
+    return tuple(sorted({_number(v) for v in values}))
+
+
+def _stage_space(where: str, entry: object, defaults: dict[str, tuple]) -> StageSpace:
+    if not isinstance(entry, dict) or "base" not in entry:
+        raise ConfigError(f"{where}: must be a mapping with a base block string, "
+                          f"but got {entry!r}")
+    unknown = sorted(set(entry) - {"base", *CHOICE_FIELDS})
+    if unknown:
+        raise ConfigError(f"{where}: keys must be among base, {', '.join(CHOICE_FIELDS)}, "
+                          f"but got {', '.join(map(str, unknown))}")
+    try:
+        base = decode(entry["base"])
+    except ConfigError as error:
+        raise ConfigError(f"{where}: {error}") from None
+    choices = dict(defaults)
+    for field in CHOICE_FIELDS:
+        if field in entry:
+            choices[field] = _options(where, field, entry[field])
+    options = {
+        "block_type": choices["block_type"],
+        "kernel_size": choices["kernel_size"],
+        "expand_ratio": choices["expand_ratio"],
+        "se_ratio": choices["se_ratio"],
+        "repeats": tuple(sorted({max(1, base.repeats + int(d)) for d in
+                                 choices["repeats_delta"]})),
+        "out_channels": tuple(sorted({round_channels(base.out_channels, m) for m in
+                                      choices["width_multiplier"]})),
+    }
+    space = StageSpace(base=base, options=options)
+    for value in options["block_type"]:  # every combination must be a valid stage
+        for field in ("kernel_size", "expand_ratio", "se_ratio"):
+            for choice in options[field]:
+                try:
+                    space.stage({**space.baseline_values(), "block_type": value, field: choice})
+                except ConfigError as error:
+                    raise ConfigError(f"{where}: {field} choice {choice!r}: {error}") from None
+    baseline = space.baseline_values()
+    for field, value in baseline.items():
+        if value not in options[field]:
+            raise ConfigError(f"{where}: the base's {field} {value!r} must be one of the "
+                              f"choices {list(options[field])} (the baseline must be a member)")
+    return space
+
+
+def parse_space(document: object, *, source: str) -> Space:
+    """Validate a parsed space document."""
+    if not isinstance(document, dict):
+        raise ConfigError(f"{source}: must be a mapping, but got {type(document).__name__}")
+    unknown = sorted(str(key) for key in document if key not in _TOP_KEYS)
+    if unknown:
+        raise ConfigError(f"{source}: keys must be among {', '.join(_TOP_KEYS)}, "
+                          f"but got {', '.join(unknown)}")
+    missing = [key for key in ("name", "target", "network", "choices", "stages")
+               if key not in document]
+    if missing:
+        raise ConfigError(f"{source}: must give {', '.join(missing)}")
+    name = document["name"]
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{source}: name must be a non-empty string, but got {name!r}")
+    target = document["target"]
+    if not isinstance(target, dict) or set(target) != {"resolution", "num_classes"}:
+        raise ConfigError(f"{source}: target must be a mapping of resolution and num_classes, "
+                          f"but got {target!r}")
+    try:
+        check_int("target.resolution", target["resolution"], minimum=1)
+        check_int("target.num_classes", target["num_classes"], minimum=1)
+    except ConfigError as error:
+        raise ConfigError(f"{source}: {error}") from None
+    network = document["network"]
+    if not isinstance(network, dict) or set(network) - set(_NETWORK_FIELDS):
+        raise ConfigError(f"{source}: network must be a mapping of {', '.join(_NETWORK_FIELDS)}, "
+                          f"but got {network!r}")
+    choices = document["choices"]
+    if not isinstance(choices, dict) or set(choices) != set(CHOICE_FIELDS):
+        raise ConfigError(f"{source}: choices must give exactly {', '.join(CHOICE_FIELDS)}, "
+                          f"but got {sorted(choices) if isinstance(choices, dict) else choices!r}")
+    defaults = {field: _options(f"{source}: choices", field, choices[field])
+                for field in CHOICE_FIELDS}
+    stages = document["stages"]
+    if not isinstance(stages, list) or not stages:
+        raise ConfigError(f"{source}: stages must be a non-empty list, but got {stages!r}")
+    stage_spaces = tuple(_stage_space(f"{source}: stage {index}", entry, defaults)
+                         for index, entry in enumerate(stages, start=1))
+    space = Space(name=name, description=str(document.get("description", "")).strip(),
+                  target_resolution=target["resolution"], target_num_classes=target["num_classes"],
+                  network=dict(network), stages=stage_spaces, fingerprint="")
+    try:
+        space.baseline()  # validates the network fields
+    except ConfigError as error:
+        raise ConfigError(f"{source}: {error}") from None
+    canonical = json.dumps({key: document[key] for key in _TOP_KEYS if key in document
+                            and key != "description"}, sort_keys=True)
+    return dataclasses.replace(space, fingerprint=hashlib.sha256(canonical.encode()).hexdigest())
+
+
+def space_names() -> list[str]:
+    """Names of the spaces shipped in ``search_spaces/``."""
+    return sorted(path.stem for path in SPACES_DIRECTORY.glob("*.yaml"))
+
+
+def resolve_space_path(name_or_path: str) -> Path:
+    """A path as given, or ``search_spaces/<name>.yaml`` (in the working directory first)."""
+    if name_or_path.endswith((".yaml", ".yml")) or os.sep in name_or_path:
+        return Path(name_or_path)
+    for directory in (Path.cwd() / "search_spaces", SPACES_DIRECTORY):
+        candidate = directory / f"{name_or_path}.yaml"
+        if candidate.exists():
+            return candidate
+    raise ConfigError(f"search space must be a shipped name ({', '.join(space_names())}) or a "
+                      f"YAML file, but got {name_or_path!r}")
+
+
+def load_space(name_or_path: str) -> Space:
+    """Load and validate a search space by name (``efficientnet_b0``) or path."""
+    path = resolve_space_path(name_or_path)
+    text = read_text(path, what="search space file")
+    return parse_space(parse_document(text, format="yaml", source=str(path)), source=str(path))

@@ -1,0 +1,72 @@
+"""The training protocol as one frozen dataclass, shared by proxy and full training."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nas._errors import ConfigError
+from nas.arch._config import check_int, check_real
+
+OPTIMIZERS = ("sgd", "rmsprop")
+SCHEDULES = ("cosine", "onecycle")
+DEVICES = ("cpu", "cuda")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainConfig:
+    """How a network is trained (defaults: the search's proxy protocol).
+
+    Attributes:
+        epochs: passes over the training split.
+        batch_size: images per optimiser step.
+        optimizer: ``sgd`` (Nesterov momentum) or ``rmsprop`` (TF-style: decay 0.9, eps 1e-3).
+        learning_rate: peak learning rate.
+        momentum: SGD / RMSprop momentum.
+        weight_decay: L2 penalty on convolution and linear weights (not on norms or biases).
+        schedule: ``cosine`` (linear warm-up, then cosine to 0) or ``onecycle``.
+        warmup_epochs: linear warm-up length for ``cosine``, in epochs (fractions allowed).
+        label_smoothing: cross-entropy label smoothing in [0, 1).
+        augment: random translation (and flips for natural images) on training batches.
+        channels_last: NHWC memory format (faster on CPU).
+        device: ``cpu`` or ``cuda``.
+        threads: torch intra-op threads; ``None`` keeps torch's default.
+        amp: mixed precision (bfloat16 on CPU, float16 on CUDA).
+        seed: seeds weights, batch order and augmentation.
+    """
+
+    epochs: int = 5
+    batch_size: int = 64
+    optimizer: str = "sgd"
+    learning_rate: float = 0.05
+    momentum: float = 0.9
+    weight_decay: float = 5e-5
+    schedule: str = "cosine"
+    warmup_epochs: float = 1.0
+    label_smoothing: float = 0.1
+    augment: bool = True
+    channels_last: bool = True
+    device: str = "cpu"
+    threads: int | None = None
+    amp: bool = False
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_int("epochs", self.epochs, minimum=1)
+        check_int("batch_size", self.batch_size, minimum=2)
+        if self.optimizer not in OPTIMIZERS:
+            raise ConfigError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, "
+                              f"but got {self.optimizer!r}")
+        if self.schedule not in SCHEDULES:
+            raise ConfigError(f"schedule must be one of {', '.join(SCHEDULES)}, "
+                              f"but got {self.schedule!r}")
+        if self.device not in DEVICES and not str(self.device).startswith("cuda:"):
+            raise ConfigError(f"device must be cpu, cuda or cuda:N, but got {self.device!r}")
+        check_real("learning_rate", self.learning_rate, minimum=1e-12)
+        check_real("momentum", self.momentum, minimum=0, maximum=1, include_maximum=False)
+        check_real("weight_decay", self.weight_decay, minimum=0)
+        check_real("warmup_epochs", self.warmup_epochs, minimum=0)
+        check_real("label_smoothing", self.label_smoothing, minimum=0, maximum=1,
+                   include_maximum=False)
+        if self.threads is not None:
+            check_int("threads", self.threads, minimum=1)
+        check_int("seed", self.seed, minimum=0)

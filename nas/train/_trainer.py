@@ -1,0 +1,207 @@
+"""The training loop: one :class:`Trainer` owns model, optimiser, schedule and scaler.
+
+Time spent in forward / backward / optimiser step is measured separately from everything else
+(batching, augmentation, evaluation, bookkeeping), so overhead can be reported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from nas._errors import ConfigError
+from nas.data import ImageData, augment
+from nas.train._config import TrainConfig
+
+
+class TrainingError(RuntimeError):
+    """Training could not go on (e.g. the loss became NaN); the message says why."""
+
+
+@dataclass
+class EpochResult:
+    epoch: int
+    """1-based epoch number."""
+    train_loss: float
+    validation_accuracy: float
+    """Top-1 accuracy on the validation split, in [0, 1]."""
+    seconds: float
+
+
+@dataclass
+class Timing:
+    compute_seconds: float = 0.0
+    """Forward, backward and optimiser step."""
+    total_seconds: float = 0.0
+    images: int = 0
+
+
+@dataclass
+class FitResult:
+    history: list[EpochResult] = field(default_factory=list)
+    timing: Timing = field(default_factory=Timing)
+
+    @property
+    def accuracy(self) -> float:
+        """Validation accuracy after the last epoch."""
+        return self.history[-1].validation_accuracy
+
+
+def resolve_device(name: str) -> torch.device:
+    """``cpu``/``cuda``/``cuda:N`` -> torch.device, with a clear error if CUDA is absent."""
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"device must be available, but got {name!r} and torch sees no "
+                          f"CUDA device (use --device cpu)")
+    return torch.device(name)
+
+
+def _parameter_groups(model: nn.Module, weight_decay: float) -> list[dict]:
+    decay, no_decay = [], []
+    for parameter in model.parameters():
+        if parameter.requires_grad:
+            (decay if parameter.ndim > 1 else no_decay).append(parameter)
+    return [{"params": decay, "weight_decay": weight_decay},
+            {"params": no_decay, "weight_decay": 0.0}]
+
+
+def _make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    groups = _parameter_groups(model, config.weight_decay)
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(groups, lr=config.learning_rate, momentum=config.momentum,
+                               nesterov=config.momentum > 0)
+    return torch.optim.RMSprop(groups, lr=config.learning_rate, alpha=0.9, eps=1e-3,
+                               momentum=config.momentum)
+
+
+def _make_schedule(optimizer, config: TrainConfig, steps_per_epoch: int):
+    total = config.epochs * steps_per_epoch
+    if config.schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.learning_rate,
+                                                   total_steps=total)
+    warmup = min(int(config.warmup_epochs * steps_per_epoch), total - 1)
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / (warmup + 1)
+        progress = (step - warmup) / max(1, total - warmup)
+        return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def steps_per_epoch(data: ImageData, batch_size: int) -> int:
+    count = len(data.train[1])
+    return max(1, count // batch_size) if count >= batch_size else 1
+
+
+class Trainer:
+    """Trains ``model`` on ``ImageData`` with ``config``; state_dict() makes it resumable."""
+
+    def __init__(self, model: nn.Module, config: TrainConfig, *, steps_per_epoch: int) -> None:
+        self.config = config
+        self.device = resolve_device(config.device)
+        if config.threads is not None:
+            torch.set_num_threads(config.threads)
+        self.memory_format = (torch.channels_last if config.channels_last
+                              else torch.contiguous_format)
+        self.model = model.to(self.device, memory_format=self.memory_format)
+        self.optimizer = _make_optimizer(self.model, config)
+        self.schedule = _make_schedule(self.optimizer, config, steps_per_epoch)
+        self.steps_per_epoch = steps_per_epoch
+        self.loss_function = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+        self.amp_dtype = None
+        if config.amp:
+            self.amp_dtype = torch.float16 if self.device.type == "cuda" else torch.bfloat16
+        self.scaler = torch.amp.GradScaler(self.device.type,
+                                           enabled=self.amp_dtype == torch.float16)
+        self.generator = torch.Generator().manual_seed(config.seed)
+        self.timing = Timing()
+
+    def _autocast(self):
+        if self.amp_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.amp_dtype)
+
+    def _prepare(self, data: ImageData, images: torch.Tensor) -> torch.Tensor:
+        images = data.normalise(images.to(self.device, non_blocking=True))
+        return images.contiguous(memory_format=self.memory_format)
+
+    def train_epoch(self, data: ImageData) -> float:
+        """One pass over the training split (drops the last partial batch); mean loss."""
+        self.model.train()
+        images, labels = data.train
+        order = torch.randperm(len(labels), generator=self.generator)
+        batch_size = min(self.config.batch_size, len(labels))
+        total_loss, batches = 0.0, 0
+        for step in range(self.steps_per_epoch):
+            index = order[step * batch_size:(step + 1) * batch_size]
+            batch = images[index]
+            if self.config.augment:
+                batch = augment(batch, flip=data.natural, generator=self.generator)
+            batch = self._prepare(data, batch)
+            targets = labels[index].to(self.device, non_blocking=True)
+            start = time.perf_counter()
+            with self._autocast():
+                loss = self.loss_function(self.model(batch), targets)
+            self.optimizer.zero_grad(set_to_none=True)
+            self.scaler.scale(loss).backward()
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+            self.schedule.step()
+            value = loss.item()
+            self.timing.compute_seconds += time.perf_counter() - start
+            self.timing.images += len(index)
+            if not math.isfinite(value):
+                raise TrainingError(f"loss became {value} at epoch step {step + 1}; lower the "
+                                    f"learning rate or check the data")
+            total_loss += value
+            batches += 1
+        return total_loss / max(1, batches)
+
+    @torch.no_grad()
+    def evaluate(self, data: ImageData, split: str = "validation") -> float:
+        """Top-1 accuracy in [0, 1] on ``split`` (``validation`` or ``test``)."""
+        self.model.eval()
+        images, labels = getattr(data, split)
+        correct = 0
+        for start in range(0, len(labels), 256):
+            batch = self._prepare(data, images[start:start + 256])
+            with self._autocast():
+                predictions = self.model(batch).argmax(1).cpu()
+            correct += int((predictions == labels[start:start + 256]).sum())
+        return correct / max(1, len(labels))
+
+    def state_dict(self) -> dict:
+        return {"optimizer": self.optimizer.state_dict(), "schedule": self.schedule.state_dict(),
+                "scaler": self.scaler.state_dict(), "generator": self.generator.get_state()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.schedule.load_state_dict(state["schedule"])
+        self.scaler.load_state_dict(state["scaler"])
+        self.generator.set_state(state["generator"])
+
+
+def fit(model: nn.Module, data: ImageData, config: TrainConfig, *,
+        on_epoch: Callable[[EpochResult], None] | None = None) -> FitResult:
+    """Train for ``config.epochs`` epochs, evaluating after each; ``on_epoch`` may raise to stop
+    early (e.g. ``optuna.TrialPruned``)."""
+    trainer = Trainer(model, config, steps_per_epoch=steps_per_epoch(data, config.batch_size))
+    result = FitResult(timing=trainer.timing)
+    start = time.perf_counter()
+    for epoch in range(1, config.epochs + 1):
+        epoch_start = time.perf_counter()
+        loss = trainer.train_epoch(data)
+        accuracy = trainer.evaluate(data)
+        entry = EpochResult(epoch, loss, accuracy, time.perf_counter() - epoch_start)
+        result.history.append(entry)
+        trainer.timing.total_seconds = time.perf_counter() - start
+        if on_epoch is not None:
+            on_epoch(entry)
+    return result

@@ -1,0 +1,120 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import optuna
+from optuna.trial import TrialState
+
+from nas.arch import load
+from nas.search import best_trial
+from nas.search._storage import make_storage
+from tests.conftest import ROOT
+
+TINY = ["search", "--space", "tiny", "--flops", "5M", "--epochs", "2", "--threads", "1"]
+NAME = "tiny-digits-5M-soft"
+
+
+def study(root: Path, name: str = NAME) -> optuna.Study:
+    path = root / "studies" / name / "journal.log"
+    return optuna.load_study(study_name=name,
+                             storage=make_storage(str(path), root=str(root), name=name))
+
+
+def test_search_json_summary_and_best_config(cli, tmp_path):
+    result = cli(*TINY, "--trials", "2", "--baseline", "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["study"] == NAME
+    assert summary["trials"]["finished"] == 2
+    assert "one fused multiply-add = one FLOP" in summary["flop_unit"]
+    best = summary["best"]
+    assert Path(tmp_path / best["config"]).exists()
+    assert load(tmp_path / best["config"]).stages[0].block_type == "ds"
+    assert best["accuracy"] > 0
+
+
+def test_table_output_names_the_best_architecture(cli):
+    result = cli(*TINY, "--trials", "1", "--baseline")
+    assert result.returncode == 0, result.stderr
+    assert "Top trials:" in result.stdout and "MFLOPs" in result.stdout
+    assert "ir_r1_k3_s2_e3_c24_se0.25" in result.stdout
+    assert "one fused multiply-add = one FLOP" in result.stdout
+    assert "trial 0 COMPLETE" in result.stderr
+
+
+def test_exported_best_round_trips_through_flops(cli, tmp_path):
+    assert cli(*TINY, "--trials", "2").returncode == 0
+    best = best_trial(study(tmp_path))
+    assert cli("export", "--study", NAME, "-o", "best.yaml").returncode == 0
+    flops = json.loads(cli("flops", "best.yaml", "--json").stdout)["flops"]
+    assert flops == best.user_attrs["flops"]
+    numbered = cli("export", "--study", NAME, "--trial", "1", "--format", "json")
+    assert json.loads(numbered.stdout)["stages"] == study(tmp_path).trials[1].user_attrs["arch"][
+        "stages"]
+    timm = json.loads(cli("export", f"study:{NAME}", "--format", "timm").stdout)
+    assert timm["num_classes"] == 10  # the tiny space's target
+
+
+def test_the_optuna_cli_reads_the_study(cli, tmp_path):
+    assert cli(*TINY, "--trials", "1").returncode == 0
+    journal = tmp_path / "studies" / NAME / "journal.log"
+    optuna_cli = Path(sys.executable).with_name("optuna")
+    result = subprocess.run([str(optuna_cli), "trials", "--study-name", NAME, "--storage",
+                             str(journal), "-f", "json"], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    trials = json.loads(result.stdout)
+    assert trials[0]["state"] == "COMPLETE"
+    assert trials[0]["params"]["stage2.expand_ratio"] in (1, 3, 6)
+
+
+def test_killed_search_resumes_without_losing_or_rerunning_trials(tmp_path):
+    command = [sys.executable, "-m", "nas", *TINY, "--trials", "4", "--epochs", "3"]
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(command, cwd=tmp_path, env=environment,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    journal = tmp_path / "studies" / NAME / "journal.log"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:  # wait until one trial is done and the next is running
+        time.sleep(0.5)
+        if journal.exists():
+            states = [t.state for t in study(tmp_path).get_trials()]
+            if states.count(TrialState.COMPLETE) >= 1 and TrialState.RUNNING in states:
+                break
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    before = {t.number: t for t in study(tmp_path).get_trials()}
+    killed = [t for t in before.values() if t.state == TrialState.RUNNING]
+    complete = [t for t in before.values() if t.state == TrialState.COMPLETE]
+    assert len(killed) == 1 and complete
+
+    result = subprocess.run(command, cwd=tmp_path, env=environment, capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    after = {t.number: t for t in study(tmp_path).get_trials()}
+    for trial in complete:  # finished trials are intact and were not run again
+        assert after[trial.number].state == TrialState.COMPLETE
+        assert after[trial.number].value == trial.value
+        assert sum(t.params == trial.params for t in after.values()) == 1
+    dead = after[killed[0].number]
+    assert dead.state == TrialState.FAIL
+    assert dead.user_attrs["fail_reason"].startswith("worker died")
+    retries = [t for t in after.values() if t.user_attrs.get("retry_of") == dead.number]
+    assert len(retries) == 1 and retries[0].params == dead.params
+    assert retries[0].state == TrialState.COMPLETE
+    states = [t.state for t in after.values()]
+    assert states.count(TrialState.COMPLETE) == 4 and TrialState.RUNNING not in states
+
+
+def test_bad_search_input_creates_nothing(cli, tmp_path):
+    for args in (["--flops", "abc"], ["--flops", "-1"], ["--flops", "400X"],
+                 ["--data", "npz:missing.npz"], ["--space", "nope"], ["--epochs", "0"]):
+        result = cli("search", *args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert "Traceback" not in result.stderr
+    assert not (tmp_path / "studies").exists()

@@ -1,0 +1,115 @@
+import dataclasses
+import json
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from nas._errors import StudyError
+from nas.arch import load
+from nas.cost import count
+from nas.search import arch_of, best_trial, run_search
+from nas.space import load_space
+from nas.search._storage import make_storage
+from tests.conftest import tiny_search_options
+
+NAME = "tiny-digits-5M-soft"
+
+
+def journal(root, name=NAME):
+    return str(root / "studies" / name / "journal.log")
+
+
+def load(root, name=NAME):
+    return optuna.load_study(study_name=name, storage=make_storage(journal(root, name), root=str(root),
+                                                                   name=name))
+
+
+def test_search_runs_exact_trials_with_readable_params_and_attributes(tmp_path):
+    run = run_search(tiny_search_options(tmp_path, baseline=True), progress=False)
+    assert (run.ran, run.signal, run.failure) == (3, None, None)
+    study = load(tmp_path)
+    trials = study.get_trials()
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * 3
+    baseline = trials[0]
+    assert baseline.user_attrs["baseline"] is True
+    assert arch_of(baseline) == load_space("tiny").baseline()
+    assert set(baseline.params) == set(load_space("tiny").parameters())
+    assert "stage3.kernel_size" in baseline.params
+    attrs = baseline.user_attrs
+    assert attrs["flops"] == count(arch_of(baseline)).flops == 4_288_672
+    assert len(attrs["accuracy_per_epoch"]) == 2
+    assert attrs["accuracy"] == attrs["accuracy_per_epoch"][-1]
+    assert attrs["blocks"][1] == "ir_r1_k3_s2_e3_c24_se0.25"
+    assert attrs["train_seconds"] > 0 and attrs["host"] and attrs["pid"]
+    assert baseline.intermediate_values.keys() == {1, 2}
+    assert baseline.constraints == {"flops": pytest.approx(4_288_672 / 5_500_000 - 1)}
+    assert baseline.value == pytest.approx(attrs["accuracy"] * (4_288_672 / 5e6) ** -0.07)
+
+
+def test_rerun_tops_up_without_rerunning_finished_trials(tmp_path):
+    run_search(tiny_search_options(tmp_path, study={"trials": 2}), progress=False)
+    before = {t.number: (t.params, t.value) for t in load(tmp_path).get_trials()}
+    again = run_search(tiny_search_options(tmp_path, study={"trials": 2}), progress=False)
+    assert again.ran == 0
+    run_search(tiny_search_options(tmp_path, study={"trials": 4}), progress=False)
+    after = load(tmp_path).get_trials()
+    assert len(after) == 4
+    assert {t.number: (t.params, t.value) for t in after[:2]} == before
+
+
+def test_same_seed_same_results_on_fresh_stores(tmp_path):
+    def once(root):
+        run_search(tiny_search_options(root, study={"trials": 2, "seed": 11}), progress=False)
+        return [(t.params, t.user_attrs["accuracy_per_epoch"]) for t in load(root).get_trials()]
+    assert once(tmp_path / "a") == once(tmp_path / "b")
+
+
+def test_hard_reward_skips_over_budget_candidates_without_training(tmp_path):
+    options = tiny_search_options(tmp_path, reward="hard", target_flops=4_000_000, slack=0.0,
+                                  baseline=True, study={"name": "hard", "trials": 2})
+    run_search(options, progress=False)
+    trials = load(tmp_path, "hard").get_trials()
+    skipped = [t for t in trials if "skipped" in t.user_attrs]
+    assert skipped and skipped[0].number == 0  # the 4.29 MFLOP baseline is over 4 MFLOPs
+    for trial in skipped:
+        assert trial.state == TrialState.PRUNED
+        assert "over the FLOP budget" in trial.user_attrs["skipped"]
+        assert "train_seconds" not in trial.user_attrs
+        assert trial.constraints["flops"] > 0
+        assert trial.user_attrs["flops"] > 4_000_000
+    complete = [t for t in trials if t.state == TrialState.COMPLETE]
+    assert len(complete) == 2  # skipped candidates do not count towards --trials
+
+
+def test_reusing_a_name_with_other_settings_is_refused(tmp_path):
+    run_search(tiny_search_options(tmp_path, study={"name": "mine", "trials": 1}),
+               progress=False)
+    with pytest.raises(StudyError, match=r"made with other settings.*epochs=2 \(this run: 3\)"):
+        run_search(tiny_search_options(tmp_path, study={"name": "mine", "trials": 1},
+                                       train={"epochs": 3}), progress=False)
+    with pytest.raises(StudyError, match="reward=\"soft\" \\(this run: \"hard\"\\)"):
+        run_search(tiny_search_options(tmp_path, reward="hard",
+                                       study={"name": "mine", "trials": 1}), progress=False)
+    assert len(load(tmp_path, "mine").get_trials()) == 1
+
+
+def test_multi_objective_reports_a_pareto_front(tmp_path):
+    from nas.search import pareto_trials
+    options = tiny_search_options(tmp_path, objective="multi", study={"trials": 4})
+    run = run_search(options, progress=False)
+    study = load(tmp_path, run.name)
+    assert run.name.endswith("-multi")
+    assert [d.name for d in study.directions] == ["MAXIMIZE", "MINIMIZE"]
+    front = pareto_trials(study)
+    assert front and all(t.values[1] == t.user_attrs["flops"] for t in front)
+    assert best_trial(study) in front
+
+
+def test_median_pruner_prunes_with_per_epoch_reward(tmp_path):
+    options = tiny_search_options(tmp_path, study={"trials": 8, "pruner": "median"},
+                                  train={"epochs": 3})
+    run_search(options, progress=False)
+    trials = load(tmp_path).get_trials()
+    assert all(len(t.intermediate_values) >= 1 for t in trials)
+    assert sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials) == 8

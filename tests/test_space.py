@@ -1,0 +1,103 @@
+import optuna
+import pytest
+import yaml
+
+from nas._errors import ConfigError
+from nas.arch import encode, preset
+from nas.cost import count
+from nas.space import SPACES_DIRECTORY, load_space, parse_space, space_names
+
+
+def test_shipped_spaces():
+    assert space_names() == ["efficientnet_b0", "efficientnetv2", "tiny"]
+
+
+@pytest.mark.parametrize("name", ["efficientnet_b0", "efficientnetv2", "tiny"])
+def test_every_shipped_space_loads_and_round_trips_its_strings(name):
+    space = load_space(name)
+    document = yaml.safe_load((SPACES_DIRECTORY / f"{name}.yaml").read_text())
+    for entry, stage in zip(document["stages"], space.stages):
+        assert encode(stage.base) == entry["base"]
+    assert space.baseline().stages == tuple(s.base for s in space.stages)
+
+
+def test_b0_space_is_the_factorized_space_with_b0_as_baseline():
+    space = load_space("efficientnet_b0")
+    assert space.baseline() == preset("efficientnet-b0")
+    assert (space.target_resolution, space.target_num_classes) == (224, 1000)
+    parameters = space.parameters()
+    assert parameters["stage3.kernel_size"] == (3, 5)
+    assert parameters["stage3.expand_ratio"] == (1, 3, 4, 6)
+    assert parameters["stage3.se_ratio"] == (0, 0.25)
+    assert parameters["stage3.repeats"] == (1, 2, 3)
+    assert parameters["stage1.repeats"] == (1, 2)  # base 1: 1 - 1 = 0 is not a layer count
+    assert parameters["stage3.out_channels"] == (32, 40, 48)
+    assert parameters["stage7.out_channels"] == (240, 320, 400)
+    assert len(parameters) == 35 and "stage1.block_type" not in parameters
+
+
+def test_v2_space_adds_block_type():
+    space = load_space("efficientnetv2")
+    assert space.parameters()["stage4.block_type"] == ("er", "ir")
+    params = {**space.baseline_params(), "stage2.block_type": "er"}
+    assert space.arch(params).stages[1].block_type == "er"
+
+
+def test_sampling_through_optuna_gives_valid_architectures():
+    space = load_space("efficientnetv2")
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    for _ in range(30):
+        trial = study.ask()
+        arch = space.sample(trial)
+        assert count(arch).flops > 0
+        assert set(trial.params) == set(space.parameters())
+        assert space.arch(trial.params) == arch
+        study.tell(trial, 0.0)
+
+
+def test_mbconv_with_expand_ratio_one_is_written_ds():
+    space = load_space("efficientnet_b0")
+    params = {**space.baseline_params(), "stage4.expand_ratio": 1}
+    assert space.arch(params).stages[3].block_type == "ds"
+
+
+def document(**changes):
+    base = yaml.safe_load((SPACES_DIRECTORY / "tiny.yaml").read_text())
+    base.update(changes)
+    return base
+
+
+@pytest.mark.parametrize("changes, message", [
+    (dict(colour="red"), "keys must be among"),
+    (dict(target={"resolution": 64}), "target must be a mapping of resolution and num_classes"),
+    (dict(target={"resolution": 0, "num_classes": 10}), "target.resolution must be an integer"),
+    (dict(stages=[]), "stages must be a non-empty list"),
+    (dict(stages=[{"base": "ir_r1_k4_s1_e3_c16"}]), "stage 1: block string"),
+    (dict(stages=[{"base": "ir_r1_k3_s1_e3_c16", "kernel": [3]}]), "stage 1: keys must be among"),
+    (dict(stages=[{"base": "ir_r1_k7_s1_e3_c16"}]), "baseline must be a member"),
+    (dict(stages=[{"base": "ir_r1_k3_s1_e3_c16", "kernel_size": [3, 4]}]),
+     "kernel_size choice 4: kernel_size must be an odd integer >= 1, but got 4"),
+    (dict(stages=[{"base": "ir_r1_k3_s1_e3_c16", "block_type": ["mb"]}]),
+     "block_type choices must be ir (MBConv) or er"),
+    (dict(stages=[{"base": "ir_r1_k3_s1_e3_c16", "se_ratio": []}]),
+     "se_ratio must be a non-empty list"),
+    (dict(network={"stem_channels": 16, "activation": "gelu"}), "activation must be one of"),
+])
+def test_invalid_spaces_are_rejected(changes, message):
+    with pytest.raises(ConfigError) as raised:
+        parse_space(document(**changes), source="space.yaml")
+    assert message in str(raised.value)
+
+
+def test_fingerprint_follows_content_not_comments():
+    first = parse_space(document(), source="a")
+    assert parse_space(document(description="other words"), source="b").fingerprint == \
+        first.fingerprint
+    changed = document()
+    changed["choices"]["kernel_size"] = [3, 5, 7]
+    assert parse_space(changed, source="c").fingerprint != first.fingerprint
+
+
+def test_unknown_space_name_is_a_clear_error():
+    with pytest.raises(ConfigError, match="search space must be a shipped name"):
+        load_space("nonexistent")
