@@ -7,17 +7,19 @@ benchmarks/results/count_flops.json. Usage: .venv/bin/python benchmarks/count_fl
 from __future__ import annotations
 
 import argparse
-import json
+import sys
 import time
 from pathlib import Path
 
-import pandas
 import torch
 from fvcore.nn import FlopCountAnalysis
 
-from nas.arch import preset
-from nas.cost import FLOP_UNIT, count
-from nas.model import build_model
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import report  # noqa: E402
+
+from nas.arch import preset  # noqa: E402
+from nas.cost import FLOP_UNIT, count  # noqa: E402
+from nas.model import build_model  # noqa: E402
 
 
 def fvcore_count(arch) -> int:
@@ -55,12 +57,9 @@ def main() -> None:
          "seconds (best)": fvcore_seconds},
     ]
     ratio = fvcore_seconds / analytic_seconds
-    print(f"EfficientNet-B0 at 224 px; {FLOP_UNIT}; {args.threads} torch threads")
-    print(pandas.DataFrame(rows).to_string(index=False))
+    report("count_flops", f"EfficientNet-B0 at 224 px; {FLOP_UNIT}; {args.threads} torch threads",
+           rows, {"speedup": ratio, "flop_unit": FLOP_UNIT})
     print(f"analytic is {ratio:,.0f}x faster than fvcore")
-    out = Path(__file__).parent / "results" / "count_flops.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"rows": rows, "speedup": ratio, "flop_unit": FLOP_UNIT}, indent=2))
 
 
 if __name__ == "__main__":

@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import sys
 
-import optuna
-
 from nas._errors import NasError
 from nas.cli import _export, _flops, _search
 from nas.cli._common import EXIT_BAD_INPUT, HelpFormatter, Parser
@@ -33,7 +31,6 @@ def build_parser() -> Parser:
 def main(argv: list[str] | None = None) -> int:
     """Run one command; return its exit code."""
     args = build_parser().parse_args(argv)
-    optuna.logging.set_verbosity(optuna.logging.ERROR)
     try:
         return args.run(args)
     except NasError as error:

@@ -9,8 +9,6 @@ import re
 import sys
 from typing import Any
 
-import pandas
-
 from nas._errors import ConfigError
 from nas.cost import FLOP_UNIT
 
@@ -37,7 +35,7 @@ def print_json(document: Any) -> None:
     print(json.dumps(document, indent=2, default=str))
 
 
-def print_table(frame: pandas.DataFrame, title: str | None = None,
+def print_table(frame, title: str | None = None,
                 left: tuple[str, ...] = ()) -> None:
     """Print ``frame`` without its index; columns named in ``left`` are left-aligned."""
     if title:
@@ -131,3 +129,10 @@ def fail(message: str) -> None:
 
 def stderr(message: str) -> None:
     print(message, file=sys.stderr)
+
+
+def quiet_optuna() -> None:
+    """Silence Optuna's INFO logs: nas prints its own line per trial."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-import pandas
-
 from nas.cli._common import HelpFormatter, add_json_flag, positive_int, print_json, print_table
 from nas.cli._targets import TARGET_HELP, resolve_target
 from nas.cost import FLOP_UNIT, count
@@ -30,7 +28,9 @@ def add_parser(subparsers) -> None:
     parser.set_defaults(run=run)
 
 
-def cost_table(cost) -> pandas.DataFrame:
+def cost_table(cost):
+    import pandas
+
     rows = [{
         "part": stage.name,
         "block": stage.block_string,

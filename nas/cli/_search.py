@@ -8,7 +8,7 @@ import sys
 from tqdm import tqdm
 
 from nas.cli._common import HelpFormatter, add_json_flag, finite_float, parse_flops
-from nas.cli._common import positive_float
+from nas.cli._common import positive_float, quiet_optuna
 from nas.cli._options import (
     add_data_options,
     add_sampler_options,
@@ -17,9 +17,8 @@ from nas.cli._options import (
     proxy_settings,
     study_settings,
 )
-from nas.cli._report import finish
 from nas.cost import FLOP_UNIT
-from nas.search import REWARD_MODES, SearchOptions, run_search
+from nas.search import REWARD_MODES
 from nas.space import space_names
 
 DESCRIPTION = f"""\
@@ -70,6 +69,10 @@ def log_line(text: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from nas.cli._report import finish
+    from nas.search import SearchOptions, run_search
+
+    quiet_optuna()
     options = SearchOptions(space=args.space, target_flops=args.flops, reward=args.reward,
                             w=args.w, slack=args.slack, objective=args.objective,
                             baseline=args.baseline, proxy=proxy_settings(args),

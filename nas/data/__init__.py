@@ -1,8 +1,10 @@
 """Image data held in memory: digits (default), Keras npz, CIFAR pickles, image folders."""
 
-from nas.data._augment import augment
-from nas.data._dataset import DATA_HELP, DataSpec, ImageData, load_data, parse_data_spec
-from nas.data._sources import RawData, read_cifar, read_digits, read_folder, read_npz
+from nas._lazy import attach
 
-__all__ = ["augment", "DATA_HELP", "DataSpec", "ImageData", "load_data", "parse_data_spec",
-           "RawData", "read_cifar", "read_digits", "read_folder", "read_npz"]
+__getattr__, __dir__, __all__ = attach(__name__, {
+    "_augment": ["augment"],
+    "_dataset": ["ImageData", "load_data", "read_raw"],
+    "_sources": ["RawData", "read_cifar", "read_digits", "read_folder", "read_npz"],
+    "_spec": ["DATA_HELP", "DataSpec", "parse_data_spec"],
+})

@@ -12,38 +12,10 @@ from pathlib import Path
 import numpy
 import torch
 import torch.nn.functional as F
-from sklearn.model_selection import train_test_split
 
 from nas._errors import DataError
 from nas.data._sources import RawData, read_cifar, read_digits, read_folder, read_npz
-
-DATA_HELP = ("digits (scikit-learn's bundled handwritten digits, the default), npz:FILE (Keras "
-             "layout: x_train, y_train[, x_test, y_test]), cifar10:DIR / cifar100:DIR (python "
-             "pickle batches), folder:DIR (one sub-folder of images per class)")
-_KINDS = ("npz", "cifar10", "cifar100", "folder")
-
-
-@dataclass(frozen=True)
-class DataSpec:
-    """A parsed ``--data`` value: ``kind`` and, except for digits, a ``path``."""
-
-    kind: str
-    path: str | None = None
-
-    def __str__(self) -> str:
-        return self.kind if self.path is None else f"{self.kind}:{self.path}"
-
-
-def parse_data_spec(text: str) -> DataSpec:
-    """``digits``, ``npz:FILE``, ``cifar10:DIR``, ``cifar100:DIR`` or ``folder:DIR``."""
-    if text == "digits":
-        return DataSpec("digits")
-    kind, separator, path = text.partition(":")
-    if not separator or kind not in _KINDS or not path:
-        raise DataError(f"data must be one of digits, npz:FILE, cifar10:DIR, cifar100:DIR, "
-                        f"folder:DIR, but got {text!r}")
-    return DataSpec(kind, path)
-
+from nas.data._spec import DataSpec, parse_data_spec
 
 @dataclass(frozen=True, eq=False)
 class ImageData:
@@ -79,6 +51,8 @@ def _resize(images: numpy.ndarray, resolution: int) -> torch.Tensor:
 
 
 def _split(labels: numpy.ndarray, fraction: float, seed: int) -> tuple[numpy.ndarray, numpy.ndarray]:
+    from sklearn.model_selection import train_test_split
+
     indices = numpy.arange(len(labels))
     counts = numpy.bincount(labels)
     stratify = labels if counts[counts > 0].min() >= 2 else None

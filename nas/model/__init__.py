@@ -1,7 +1,8 @@
 """PyTorch networks built from architecture configs (no timm, no torchvision)."""
 
-from nas.model._blocks import ConvBnAct, DropPath, FusedMBConv, MBConv, SqueezeExcite
-from nas.model._network import EfficientNet, build_model
+from nas._lazy import attach
 
-__all__ = ["ConvBnAct", "DropPath", "FusedMBConv", "MBConv", "SqueezeExcite", "EfficientNet",
-           "build_model"]
+__getattr__, __dir__, __all__ = attach(__name__, {
+    "_blocks": ["Conv2d", "ConvBnAct", "DropPath", "FusedMBConv", "MBConv", "SqueezeExcite"],
+    "_network": ["EfficientNet", "build_model"],
+})

@@ -1,16 +1,10 @@
-"""Training: the shared protocol (TrainConfig), the loop (Trainer, fit)."""
+"""Training: the shared protocol (TrainConfig), the loop (Trainer, fit), full runs with
+checkpoints (train_full)."""
 
-from nas.train._config import OPTIMIZERS, SCHEDULES, TrainConfig
-from nas.train._trainer import (
-    EpochResult,
-    FitResult,
-    Timing,
-    Trainer,
-    TrainingError,
-    fit,
-    resolve_device,
-    steps_per_epoch,
-)
+from nas._lazy import attach
 
-__all__ = ["OPTIMIZERS", "SCHEDULES", "TrainConfig", "EpochResult", "FitResult", "Timing",
-           "Trainer", "TrainingError", "fit", "resolve_device", "steps_per_epoch"]
+__getattr__, __dir__, __all__ = attach(__name__, {
+    "_config": ["OPTIMIZERS", "SCHEDULES", "TrainConfig"],
+    "_trainer": ["EpochResult", "FitResult", "Timing", "Trainer", "TrainingError", "fit",
+                 "resolve_device", "steps_per_epoch"],
+})

@@ -1,0 +1,26 @@
+"""Shared by the benchmark scripts: print a table, write JSON under benchmarks/results/."""
+
+from __future__ import annotations
+
+import json
+import platform
+from pathlib import Path
+
+import pandas
+import torch
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def report(name: str, title: str, rows: list[dict], extra: dict | None = None) -> Path:
+    """Print ``rows`` as a table under ``title`` and write them (with machine facts) as JSON."""
+    print(title)
+    print(pandas.DataFrame(rows).to_string(index=False))
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    document = {"title": title, "rows": rows, **(extra or {}),
+                "machine": {"python": platform.python_version(), "torch": torch.__version__,
+                            "processor": platform.processor() or platform.machine()}}
+    path.write_text(json.dumps(document, indent=2))
+    print(f"written to {path}")
+    return path
