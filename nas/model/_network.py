@@ -54,6 +54,22 @@ class EfficientNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(self.dropout(self.forward_features(x)))
 
+    def freeze_features(self) -> None:
+        """Train only the classifier: feature weights stop learning and batch-norm statistics
+        stay fixed (the features run in eval mode even while the model trains)."""
+        self.features_frozen = True
+        for name, parameter in self.named_parameters():
+            if not name.startswith("classifier."):
+                parameter.requires_grad_(False)
+        self.train(self.training)
+
+    def train(self, mode: bool = True) -> EfficientNet:
+        super().train(mode)
+        if getattr(self, "features_frozen", False):
+            for part in (self.stem, self.stages, self.head):
+                part.eval()
+        return self
+
     def reset_classifier(self, num_classes: int) -> None:
         """Replace the classifier with a freshly initialised one for ``num_classes`` outputs."""
         self.classifier = nn.Linear(self.arch.head_channels, num_classes)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import optuna
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState
 
 from nas.search._options import StudySettings
 from nas.search._storage import is_journal, study_lock
@@ -110,10 +110,22 @@ def _guarded(objective: TrialObjective, trial: optuna.Trial) -> object:
         raise
 
 
+def trials_remaining(total: int) -> Callable[[list[FrozenTrial]], int]:
+    """Slots left when the study should hold ``total`` finished (complete or pruned) trials."""
+    def remaining(trials: list[FrozenTrial]) -> int:
+        counts = count_trials(trials)
+        return total - counts.finished - counts.running
+    return remaining
+
+
 def run_worker(study: optuna.Study, objective: TrialObjective, *, settings: StudySettings,
-               name: str, on_trial_end: Callable[[optuna.trial.FrozenTrial], None] | None = None,
-               ) -> Outcome:
-    """Run trials until the study holds ``settings.trials`` finished trials (or time runs out)."""
+               name: str, remaining: Callable[[list[FrozenTrial]], int],
+               surplus_limit: int | None = None,
+               on_trial_end: Callable[[FrozenTrial], None] | None = None) -> Outcome:
+    """Run trials while ``remaining(trials)`` is positive (or until time runs out).
+
+    ``surplus_limit``: on server storages, fail a trial that a simultaneous reservation on
+    another machine made superfluous (the study then holds exactly that many trials)."""
     outcome = Outcome()
     start = time.monotonic()
     failures = skips = 0
@@ -133,16 +145,15 @@ def run_worker(study: optuna.Study, objective: TrialObjective, *, settings: Stud
                         with warnings.catch_warnings():
                             warnings.simplefilter("ignore")
                             optuna.storages.fail_stale_trials(study)
-                    counts = count_trials(study.get_trials(deepcopy=False))
-                    if counts.finished + counts.running >= settings.trials:
+                    if remaining(study.get_trials(deepcopy=False)) <= 0:
                         break
                     ran: list[int] = []
 
                     def one_trial(trial: optuna.Trial) -> object:
                         ran.append(trial.number)
                         reservation.release()
-                        if not is_journal(settings.storage):
-                            check_surplus(study, trial, settings.trials)
+                        if surplus_limit is not None and not is_journal(settings.storage):
+                            check_surplus(study, trial, surplus_limit)
                         return _guarded(objective, trial)
 
                     study.optimize(one_trial, n_trials=1, catch=(Exception,),

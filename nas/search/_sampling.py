@@ -74,8 +74,9 @@ def make_sampler(kind: str, *, seed: int, trials: int,
             return optuna.samplers.NSGAIISampler(seed=trial_seed_value,
                                                  population_size=population)
     elif kind == "grid":
-        def factory(trial_seed_value: int) -> BaseSampler:
-            return optuna.samplers.GridSampler(grid, seed=trial_seed_value)
+        # GridSampler shuffles its grid with the seed, and grid ids must mean the same point in
+        # every worker: one fixed seed, never re-seeded per trial.
+        return optuna.samplers.GridSampler(grid, seed=seed)
     else:
         raise ValueError(f"sampler must be tpe, random, nsga2 or grid, but got {kind!r}")
     return TrialSeededSampler(factory, seed)

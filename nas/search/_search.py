@@ -20,6 +20,7 @@ from nas.search._options import (
     flops_label,
 )
 from nas.search._reward import Reward
+from nas.search._runner import trials_remaining
 from nas.search._sampling import make_pruner, make_sampler
 from nas.search._storage import make_storage, manifest, open_study, worker_threads
 from nas.search._workers import run_study
@@ -100,6 +101,18 @@ class Prepared:
     name: str
     study: optuna.Study
     threads: int
+
+    @property
+    def total(self) -> int:
+        """Finished trials the study should hold."""
+        return self.options.study.trials
+
+    @property
+    def surplus_limit(self) -> int:
+        return self.options.study.trials
+
+    def remaining(self, trials) -> int:
+        return trials_remaining(self.total)(trials)
 
 
 def prepare(options: SearchOptions, *, threads: int | None = None) -> Prepared:

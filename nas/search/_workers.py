@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from nas.search._runner import Outcome, RunFailed, Terminated, run_worker, terminate_on_sigterm
 from nas.search._storage import worker_threads
-from nas.search._summary import count_trials, state_label
+from nas.search._summary import state_label
 from nas.search._sweeper import sweep_dead_workers
 
 EXIT_FAILED = 1
@@ -70,10 +70,6 @@ class TrialLog:
                     self.log(describe(trial))
 
 
-def _finished(study: optuna.Study) -> int:
-    return count_trials(study.get_trials(deepcopy=False)).finished
-
-
 def _child(worker, make_objective, options, threads: int, index: int) -> None:
     """Entry point of a worker process: the parent forwards Ctrl-C as SIGTERM."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -82,7 +78,8 @@ def _child(worker, make_objective, options, threads: int, index: int) -> None:
         prepared = worker(options, threads)
         settings = dataclasses.replace(options.study, workers=1)
         outcome = run_worker(prepared.study, make_objective(prepared, progress=False),
-                             settings=settings, name=prepared.name)
+                             settings=settings, name=prepared.name,
+                             remaining=prepared.remaining, surplus_limit=prepared.surplus_limit)
     except RunFailed as error:
         print(f"nas worker {index}: error: {error}", file=sys.stderr)
         sys.exit(EXIT_FAILED)
@@ -96,13 +93,18 @@ def run_study(prepared, *, worker, make_objective, settings, progress: bool,
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     study, name = prepared.study, prepared.name
     trial_log = TrialLog(study, log)
-    bar = tqdm(total=settings.trials, initial=min(settings.trials, _finished(study)),
-               desc=name, unit="trial", position=0, disable=not progress, dynamic_ncols=True)
+    total = prepared.total
+
+    def done() -> int:
+        return max(0, min(total, total - prepared.remaining(study.get_trials(deepcopy=False))))
+
+    bar = tqdm(total=total, initial=done(), desc=name, unit="trial", position=0,
+               disable=not progress, dynamic_ncols=True)
     run = StudyRun(study=study, name=name, ran=0)
 
     def refresh() -> None:
         trial_log.update()
-        bar.n = min(settings.trials, _finished(study))
+        bar.n = done()
         bar.refresh()
 
     try:
@@ -110,7 +112,8 @@ def run_study(prepared, *, worker, make_objective, settings, progress: bool,
             try:
                 outcome: Outcome = run_worker(
                     study, make_objective(prepared, progress=progress), settings=settings,
-                    name=name, on_trial_end=lambda trial: refresh())
+                    name=name, remaining=prepared.remaining,
+                    surplus_limit=prepared.surplus_limit, on_trial_end=lambda trial: refresh())
             except RunFailed as error:
                 run.failure = str(error)
             else:

@@ -1,0 +1,117 @@
+"""``nas scale``: grid-search compound-scaling coefficients (α, β, γ) by proxy training."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from nas.cli._common import HelpFormatter, add_json_flag, positive_float, print_json
+from nas.cli._common import print_table, quiet_optuna
+from nas.cli._options import add_data_options, add_study_options, add_train_options
+from nas.cli._options import proxy_settings, study_settings
+from nas.cli._targets import TARGET_HELP, resolve_target
+from nas.cost import FLOP_UNIT
+
+DESCRIPTION = f"""\
+Grid-search EfficientNet's compound coefficients at phi = 1: depth alpha, width beta and
+resolution gamma, each in {{1, 1 + step, ..., max}}, with |alpha * beta^2 * gamma^2 - 2| <=
+tolerance (decided in exact decimals). Each point scales the base (depth alpha^phi, width beta^phi,
+target resolution gamma^phi) and trains its proxy at the proxy resolution x gamma^phi. The base
+itself and the single-dimension baselines at the same FLOPs ratio (depth only alpha = 2, width
+only beta = sqrt 2, resolution only gamma = sqrt 2) and any --point run too, so you can see
+whether compound scaling beats single-dimension scaling on your data.
+
+Points are trials of an Optuna study with GridSampler: re-running resumes and finishes only the
+missing points. The chosen (alpha, beta, gamma) goes to studies/<study>/scaling.yaml, which
+`nas family --scaling FILE` reads. {FLOP_UNIT}.
+"""
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser("scale", help="grid-search compound scaling coefficients",
+                                   description=DESCRIPTION, formatter_class=HelpFormatter)
+    group = parser.add_argument_group("grid")
+    group.add_argument("--base", required=True, metavar="TARGET", help=TARGET_HELP)
+    group.add_argument("--phi", type=positive_float, default=1.0, help="compound coefficient")
+    group.add_argument("--step", default="0.05", help="grid step of alpha, beta and gamma")
+    group.add_argument("--max-coefficient", default="2.0", metavar="MAX",
+                       help="largest alpha, beta or gamma")
+    group.add_argument("--tolerance", default="0.1",
+                       help="keep points with |alpha * beta^2 * gamma^2 - 2| <= tolerance")
+    group.add_argument("--point", action="append", default=[], metavar="A,B,G",
+                       help="also evaluate this (alpha, beta, gamma); repeatable")
+    add_data_options(parser, resolution_help="proxy resolution of the unscaled base in pixels "
+                                             "(each point trains at this x gamma^phi)")
+    add_train_options(parser, epochs=5)
+    add_study_options(parser, trials=None)
+    add_json_flag(parser)
+    parser.set_defaults(run=run)
+
+
+def base_name(target: str) -> str:
+    if target.startswith("study:"):
+        return target[len("study:"):].replace(":", "-trial")
+    return os.path.splitext(os.path.basename(target))[0]
+
+
+def ranking_table(rows: list[dict]):
+    import pandas
+
+    return pandas.DataFrame([{
+        "rank": row["rank"], "kind": row["kind"], "alpha": f"{row['alpha']:g}",
+        "beta": f"{row['beta']:g}", "gamma": f"{row['gamma']:g}", "a*b^2*g^2": f"{row['product']:.3f}",
+        "FLOPs ratio": f"{row['flops_ratio']:.3f}", "proxy px": row["proxy_resolution"],
+        "accuracy": f"{row['accuracy']:.4f}", "MFLOPs": f"{row['flops'] / 1e6:,.1f}",
+        "M params": f"{row['params'] / 1e6:.2f}"} for row in rows])
+
+
+def run(args: argparse.Namespace) -> int:
+    from nas.cli._report import EXIT_INTERRUPTED
+    from nas.cli._search import log_line
+    from nas.scaling import ScaleOptions, point_trials, ranking_rows, run_scale
+    from nas.scaling import scaling_document, write_scaling
+    from nas.search import describe_storage
+
+    quiet_optuna()
+    base = resolve_target(args.base, storage=args.storage)
+    options = ScaleOptions(base=base, base_name=base_name(args.base), phi=args.phi,
+                           step=args.step, max_coefficient=args.max_coefficient,
+                           tolerance=args.tolerance, points=tuple(args.point),
+                           proxy=proxy_settings(args), study=study_settings(args))
+    grid, points = options.grid(), options.all_points()
+    if not args.json:
+        print(f"Grid: {len(grid)} points (alpha, beta, gamma) in [1, {args.max_coefficient}] at "
+              f"step {args.step} with |alpha*beta^2*gamma^2 - 2| <= {args.tolerance}; "
+              f"{len(points)} trials with the base, baselines and extra points.", flush=True)
+    prepared, result = run_scale(options, log=log_line)
+    storage = describe_storage(args.storage, ".", prepared.name)
+    trials = point_trials(result.study)
+    rows = ranking_rows(trials)
+    document = scaling_document(base=base, base_name=options.base_name, phi=args.phi,
+                                study_name=prepared.name, storage=storage, trials=trials)
+    path = write_scaling(document, ".", prepared.name) if document else None
+    summary = {"study": prepared.name, "storage": storage, "grid_points": len(grid),
+               "trials_needed": len(points), "points_complete": len(trials),
+               "flop_unit": FLOP_UNIT, "chosen": document and {
+                   key: document[key] for key in ("alpha", "beta", "gamma", "accuracy",
+                                                   "flops_ratio", "trial")},
+               "scaling_file": str(path) if path else None, "ranking": rows,
+               "interrupted": result.signal is not None, "error": result.failure}
+    if args.json:
+        print_json(summary)
+    else:
+        print(f"\n{len(trials)} of {len(points)} points complete in study {prepared.name!r} "
+              f"({storage}). FLOPs ratio = scaled FLOPs / base FLOPs, at the target resolution "
+              f"({FLOP_UNIT}).")
+        if rows:
+            print_table(ranking_table(rows), left=("kind",), title="Ranked by proxy accuracy:")
+        if document:
+            print(f"\nChosen: alpha={document['alpha']:g}, beta={document['beta']:g}, "
+                  f"gamma={document['gamma']:g} (accuracy {document['accuracy']:.4f}, FLOPs x "
+                  f"{document['flops_ratio']:.3f}); written to {path}")
+    if result.failure:
+        print(f"nas scale: error: {result.failure}", file=__import__("sys").stderr)
+        return 1
+    if result.signal is not None:
+        return EXIT_INTERRUPTED[result.signal]
+    return 0

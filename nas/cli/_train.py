@@ -1,0 +1,114 @@
+"""``nas train TARGET``: train one architecture fully, with checkpoints and resume."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from nas._errors import ConfigError
+from nas.cli._common import HelpFormatter, add_json_flag, positive_int, print_json, quiet_optuna
+from nas.cli._options import add_train_options, train_config
+from nas.cli._targets import TARGET_HELP, resolve_target
+from nas.cost import FLOP_UNIT
+from nas.data import DATA_HELP
+
+DESCRIPTION = f"""\
+Train an architecture (preset, config file, study trial or family member) on a data set, with
+per-epoch validation and a checkpoint (state_dict plus the config) after every epoch in --out.
+--resume continues an interrupted run from its last checkpoint. The classifier is rebuilt for
+the data's classes. The result (accuracies per epoch, final validation and test accuracy, the
+exact config, params and FLOPs) is written to <out>/result.json. {FLOP_UNIT}.
+"""
+
+
+def parse_progressive(text: str) -> tuple[int, int]:
+    parts = text.split(":")
+    try:
+        start, end = (int(part) for part in parts)
+    except ValueError:
+        start = end = 0
+    if len(parts) != 2 or not 8 <= start <= end:
+        raise argparse.ArgumentTypeError(f"must be START:END pixels with 8 <= START <= END, "
+                                         f"such as 16:32, but got {text!r}")
+    return start, end
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser("train", help="train one architecture fully",
+                                   description=DESCRIPTION, formatter_class=HelpFormatter)
+    parser.add_argument("target", metavar="TARGET", help=TARGET_HELP)
+    group = parser.add_argument_group("run")
+    group.add_argument("--data", default="digits", metavar="SPEC", help=DATA_HELP)
+    group.add_argument("--resolution", type=positive_int, default=None, metavar="PX",
+                       help="training resolution (default: the config's resolution)")
+    group.add_argument("--progressive", type=parse_progressive, default=None,
+                       metavar="START:END",
+                       help="grow the resolution linearly from START to END pixels over the "
+                            "epochs, and dropout from half to its full value (EfficientNetV2)")
+    group.add_argument("--out", metavar="DIR", default=None,
+                       help="checkpoint and result directory (default: studies/train-<name>)")
+    group.add_argument("--resume", action="store_true",
+                       help="continue from <out>/checkpoint.pt after an interruption")
+    group.add_argument("--init", metavar="CHECKPOINT", default=None,
+                       help="start from these weights (a nas checkpoint or a state dict); the "
+                            "classifier is re-initialised if the class count differs")
+    group.add_argument("--freeze-features", action="store_true",
+                       help="train only the classifier (use with --init)")
+    group.add_argument("--train-size", type=positive_int, default=None, metavar="N",
+                       help="train on a stratified subset of N images")
+    group.add_argument("--seed", type=positive_int, default=0, help="seed of weights and batches")
+    group.add_argument("--storage", default=None, metavar="URL",
+                       help="storage of a study:NAME target (default: its local journal)")
+    add_train_options(parser, epochs=10)
+    add_json_flag(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from nas.train import FullTrainOptions, train_full
+
+    quiet_optuna()
+    if args.freeze_features and not args.init:
+        raise ConfigError("--freeze-features must come with --init CHECKPOINT (frozen random "
+                          "features would never learn), but got no --init")
+    arch = resolve_target(args.target, storage=args.storage)
+    name = os.path.splitext(os.path.basename(args.target.replace(":", "-")))[0]
+    options = FullTrainOptions(
+        arch=arch, name=name, data=args.data, resolution=args.resolution,
+        progressive=args.progressive, train=train_config(args),
+        out=args.out or os.path.join("studies", f"train-{name}"), resume=args.resume,
+        init=args.init, freeze_features=args.freeze_features, train_size=args.train_size)
+    bars = []
+
+    def on_epoch(entry, resolution: int) -> None:
+        if not bars:  # created at the first epoch, so input errors print no bar
+            bars.append(tqdm(total=args.epochs, initial=entry.epoch - 1, desc=f"train {name}",
+                             unit="epoch", file=sys.stderr))
+        bars[0].n = entry.epoch
+        bars[0].set_postfix(accuracy=f"{entry.validation_accuracy:.4f}", px=resolution)
+        bars[0].refresh()
+
+    try:
+        result = train_full(options, on_epoch=on_epoch)
+    except KeyboardInterrupt:
+        print(f"\nnas train: interrupted; the last finished epoch is saved in {options.out}; "
+              f"re-run with --resume to continue", file=sys.stderr)
+        return 130
+    finally:
+        for bar in bars:
+            bar.close()
+    document = result.document
+    if args.json:
+        print_json(document)
+        return 0
+    print(f"{name}: {document['epochs']} epochs at {document['resolution']} px on {args.data}; "
+          f"{document['params']:,} parameters, {document['flops']:,} FLOPs at that resolution "
+          f"({FLOP_UNIT}).")
+    print(f"validation accuracy {document['validation_accuracy']:.4f}"
+          + (f", test accuracy {document['test_accuracy']:.4f}"
+             if document["test_accuracy"] is not None else ""))
+    print(f"checkpoint: {document['checkpoint']}; result: {result.path}")
+    return 0

@@ -1,0 +1,97 @@
+"""A model family from one architecture: member φ scales depth by α^φ, width by β^φ and the
+resolution by γ^φ (rounded to a multiple of 8); or the published EfficientNet table."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from nas._errors import ConfigError
+from nas.arch import EFFICIENTNET_TABLE, Arch, from_table_row, round_resolution, scale
+from nas.cost import count
+
+RESOLUTION_DIVISOR = 8
+
+
+@dataclass(frozen=True)
+class Member:
+    """One family member and how it was derived from the base (φ = 0)."""
+
+    phi: int
+    name: str
+    arch: Arch
+    width_coefficient: float
+    depth_coefficient: float
+    resolution_coefficient: float
+
+
+def compound_member(base: Arch, *, phi: int, alpha: float, beta: float, gamma: float,
+                    name: str) -> Member:
+    """Depth α^φ, width β^φ, resolution round8(base resolution · γ^φ)."""
+    depth, width, resolution = alpha ** phi, beta ** phi, gamma ** phi
+    scaled = scale(base, width=width, depth=depth)
+    scaled = dataclasses.replace(scaled, resolution=round_resolution(
+        base.resolution * resolution, RESOLUTION_DIVISOR) if phi else base.resolution)
+    return Member(phi, f"{name}-b{phi}", scaled, width, depth, resolution)
+
+
+def compound_family(base: Arch, *, alpha: float, beta: float, gamma: float, phis: list[int],
+                    name: str) -> list[Member]:
+    return [compound_member(base, phi=phi, alpha=alpha, beta=beta, gamma=gamma, name=name)
+            for phi in phis]
+
+
+def published_family(base: Arch, *, phis: list[int], name: str) -> list[Member]:
+    """EfficientNet's hand-rounded table (B0…B7) applied to ``base``; from B0 this reproduces
+    the ``efficientnet-b0`` … ``efficientnet-b7`` presets exactly."""
+    rows = list(EFFICIENTNET_TABLE.values())
+    members = []
+    for phi in phis:
+        if not 0 <= phi < len(rows):
+            raise ConfigError(f"phi must be in 0..{len(rows) - 1} for the published table, "
+                              f"but got {phi}")
+        row = rows[phi]
+        arch = from_table_row(base, row._replace(
+            resolution=round_resolution(base.resolution * row.resolution / 224)))
+        members.append(Member(phi, f"{name}-b{phi}", arch, row.width_coefficient,
+                              row.depth_coefficient, arch.resolution / base.resolution))
+    return members
+
+
+def member_rows(members: list[Member], *, base_flops: int) -> list[dict]:
+    """Per member: coefficients, last-stage channels, total repeats, resolution, params, FLOPs,
+    FLOPs ÷ B0 (``base_flops``, member φ = 0) and the drift FLOPs ÷ (B0 · 2^φ) that rounding
+    introduces. FLOPs are fvcore's count (one fused multiply-add = one FLOP)."""
+    rows = []
+    for member in members:
+        cost = count(member.arch)
+        ratio = cost.flops / base_flops
+        rows.append({
+            "phi": member.phi, "name": member.name,
+            "width_coefficient": round(member.width_coefficient, 4),
+            "depth_coefficient": round(member.depth_coefficient, 4),
+            "resolution_coefficient": round(member.resolution_coefficient, 4),
+            "last_stage_channels": member.arch.stages[-1].out_channels,
+            "total_repeats": member.arch.total_blocks,
+            "resolution": member.arch.resolution,
+            "params": cost.params, "flops": cost.flops,
+            "flops_over_b0": round(ratio, 4),
+            "flops_over_b0_per_2_to_phi": round(ratio / 2 ** member.phi, 4),
+        })
+    return rows
+
+
+def parse_phis(text: str) -> list[int]:
+    """``0-7`` or ``0,2,4`` -> a sorted list of distinct φ >= 0."""
+    try:
+        if "-" in text:
+            first, last = (int(part) for part in text.split("-", 1))
+            values = list(range(first, last + 1))
+        else:
+            values = [int(part) for part in text.split(",")]
+    except ValueError:
+        values = []
+    if not values or min(values) < 0 or max(values) > 20:
+        raise ConfigError(f"phis must be a range such as 0-7 or a list such as 0,2,4 with "
+                          f"values in 0..20, but got {text!r}")
+    return sorted(set(values))

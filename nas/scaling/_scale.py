@@ -1,0 +1,188 @@
+"""``nas scale``: grid-search the compound coefficients (α, β, γ) at φ = 1 by proxy training.
+
+Every grid point (plus the base and the single-dimension baselines) is one trial of an Optuna
+study driven by ``GridSampler``, so a run resumes, and several workers share it, like a search.
+A trial scales the base by depth α^φ, width β^φ and resolution γ^φ, counts the scaled target's
+FLOPs, trains the proxy at the proxy resolution × γ^φ (rounded to an integer), and reports
+validation accuracy.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+from tqdm import tqdm
+
+from nas._errors import ConfigError
+from nas.arch import Arch, round_resolution, scale, to_dict
+from nas.cost import count
+from nas.scaling._grid import Point, all_points, enumerate_grid, parse_decimal, parse_point
+from nas.search._evaluate import get_data, record_candidate, record_worker, train_candidate
+from nas.search._options import ProxySettings, StudySettings, data_slug
+from nas.search._sampling import make_pruner, make_sampler
+from nas.search._storage import make_storage, manifest, open_study, study_lock, worker_threads
+from nas.search._workers import run_study
+from nas.train import resolve_device
+
+PARAMETER = "point"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScaleOptions:
+    """Everything ``nas scale`` takes.
+
+    Attributes:
+        base: the architecture to scale (at its target resolution and classes).
+        base_name: a short name for it (used in the default study name).
+        phi: compound coefficient φ of the trials (EfficientNet uses 1).
+        step, max_coefficient, tolerance: the grid, as decimal strings.
+        points: extra ``A,B,G`` points to evaluate.
+    """
+
+    base: Arch
+    base_name: str
+    phi: float = 1.0
+    step: str = "0.05"
+    max_coefficient: str = "2.0"
+    tolerance: str = "0.1"
+    points: tuple[str, ...] = ()
+    proxy: ProxySettings = field(default_factory=ProxySettings)
+    study: StudySettings = field(default_factory=StudySettings)
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.phi, (int, float)) and 0 < self.phi <= 10):
+            raise ConfigError(f"phi must be a number in (0, 10], but got {self.phi!r}")
+        self.grid()
+
+    def grid(self) -> list[Point]:
+        step = parse_decimal("step", self.step, minimum=Decimal("0.001"))
+        maximum = parse_decimal("max coefficient", self.max_coefficient, minimum=Decimal(1))
+        tolerance = parse_decimal("tolerance", self.tolerance, minimum=Decimal(0))
+        return enumerate_grid(step=step, max_coefficient=maximum, tolerance=tolerance)
+
+    def all_points(self) -> list[Point]:
+        return all_points(self.grid(), [parse_point(text) for text in self.points])
+
+    def study_name(self) -> str:
+        if self.study.name:
+            return self.study.name
+        return f"scale-{self.base_name}-{data_slug(self.proxy.data)}-step{self.step}"
+
+    def identity(self) -> dict:
+        kind, _, path = self.proxy.data.partition(":")
+        return {"kind": "scale", "base": to_dict(self.base), "phi": self.phi,
+                "points": [point.label for point in self.all_points()],
+                **self.proxy.identity(),
+                "data": kind if not path else f"{kind}:{os.path.basename(os.path.normpath(path))}"}
+
+
+@dataclass
+class PreparedScale:
+    options: ScaleOptions
+    name: str
+    study: optuna.Study
+    threads: int
+    points: list[Point]
+    base_flops: int
+    surplus_limit: None = None
+
+    @property
+    def total(self) -> int:
+        return len(self.points)
+
+    def remaining(self, trials: list[FrozenTrial]) -> int:
+        """Points with no finished trial yet (a failed point waits for the next run), plus
+        trials waiting in the queue."""
+        done = {t.params.get(PARAMETER) for t in trials
+                if t.state.is_finished() or t.state == TrialState.RUNNING}
+        waiting = sum(t.state == TrialState.WAITING for t in trials)
+        return sum(point.label not in done for point in self.points) + waiting
+
+
+def _requeue_failed_points(study: optuna.Study, points: list[Point]) -> None:
+    """A re-run retries points whose every trial failed (unless already queued or running)."""
+    trials = study.get_trials(deepcopy=False)
+    by_label: dict[str, list[FrozenTrial]] = {}
+    for trial in trials:
+        by_label.setdefault(trial.params.get(PARAMETER) or trial.system_attrs.get(
+            "fixed_params", {}).get(PARAMETER), []).append(trial)
+    for point in points:
+        history = by_label.get(point.label, [])
+        if history and all(t.state == TrialState.FAIL for t in history):
+            study.enqueue_trial({PARAMETER: point.label}, user_attrs={"retry": True})
+
+
+def prepare_scale(options: ScaleOptions, *, threads: int | None = None,
+                  requeue: bool = True) -> PreparedScale:
+    """Validate input, then open or create the grid study."""
+    points = options.all_points()
+    resolve_device(options.proxy.train.device)
+    get_data(options.proxy, resolution=options.proxy.resolution, seed=options.study.seed)
+    threads = threads or worker_threads(options.study.workers, options.proxy.train.threads)
+    name = options.study_name()
+    storage = make_storage(options.study.storage, root=options.study.root, name=name)
+    grid = {PARAMETER: [point.label for point in points]}
+    study = open_study(
+        storage=storage, name=name, identity=options.identity(), directions=["maximize"],
+        sampler=make_sampler("grid", seed=options.study.seed, trials=len(points), grid=grid),
+        pruner=make_pruner("none", epochs=options.proxy.train.epochs),
+        manifest_document=manifest(options=dataclasses.asdict(options), threads=threads,
+                                   device=options.proxy.train.device))
+    if requeue:
+        with study_lock(options.study.storage, options.study.root, name):
+            _requeue_failed_points(study, points)
+    return PreparedScale(options, name, study, threads, points, count(options.base).flops)
+
+
+def scaled_arch(base: Arch, point: Point, phi: float) -> Arch:
+    """Depth α^φ, width β^φ, resolution γ^φ (the target side rounded to an integer)."""
+    alpha, beta, gamma = point.floats()
+    return scale(base, depth=alpha ** phi, width=beta ** phi, resolution=gamma ** phi)
+
+
+def make_scale_objective(prepared: PreparedScale, *, progress: bool
+                         ) -> Callable[[optuna.Trial], float]:
+    options = prepared.options
+    proxy, seed, phi = options.proxy, options.study.seed, options.phi
+    by_label = {point.label: point for point in prepared.points}
+
+    def objective(trial: optuna.Trial) -> float:
+        trial_seed = record_worker(trial, study_seed=seed, threads=prepared.threads,
+                                   device=proxy.train.device)
+        point = by_label[trial.suggest_categorical(PARAMETER, list(by_label))]
+        for key, value in (("alpha", point.alpha), ("beta", point.beta),
+                           ("gamma", point.gamma), ("product", point.product)):
+            trial.set_user_attr(key, float(value))
+        trial.set_user_attr("kind", point.kind)
+        target = scaled_arch(options.base, point, phi)
+        cost = record_candidate(trial, target)
+        trial.set_user_attr("flops_ratio", cost.flops / prepared.base_flops)
+        resolution = round_resolution(proxy.resolution * float(point.gamma) ** phi)
+        data = get_data(proxy, resolution=resolution, seed=seed)
+        with tqdm(total=proxy.train.epochs, desc=f"point {point.label}", unit="epoch",
+                  leave=False, position=1, disable=not progress) as bar:
+            result = train_candidate(trial, target, proxy=proxy, data=data, seed=trial_seed,
+                                     threads=prepared.threads,
+                                     progress=lambda epoch: bar.update())
+        return result.accuracy
+
+    return objective
+
+
+def _worker_entry(options: ScaleOptions, threads: int) -> PreparedScale:
+    return prepare_scale(options, threads=threads, requeue=False)
+
+
+def run_scale(options: ScaleOptions, *, progress: bool = True,
+              log: Callable[[str], None] | None = None):
+    """Prepare and run the grid; returns the run (its study holds the results)."""
+    prepared = prepare_scale(options)
+    run = run_study(prepared, worker=_worker_entry, make_objective=make_scale_objective,
+                    settings=options.study, progress=progress, log=log)
+    return prepared, run

@@ -1,0 +1,52 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from nas.arch import save
+from nas.space import load_space
+from nas.train import load_checkpoint
+from tests.conftest import ROOT
+
+
+def test_train_interrupted_then_resumed(tmp_path):
+    save(load_space("tiny").baseline(), tmp_path / "tiny.yaml")
+    command = [sys.executable, "-m", "nas", "train", "tiny.yaml", "--resolution", "24",
+               "--epochs", "6", "--threads", "1", "--out", "run"]
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(command, cwd=tmp_path, env=environment,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    checkpoint = tmp_path / "run" / "checkpoint.pt"
+    deadline = time.monotonic() + 120
+    while not checkpoint.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "--resume" in stderr and "Traceback" not in stderr
+    done = load_checkpoint(checkpoint)["epoch"]
+    assert 1 <= done < 6
+
+    result = subprocess.run([*command, "--resume", "--json"], cwd=tmp_path, env=environment,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert [entry["epoch"] for entry in document["history"]] == [1, 2, 3, 4, 5, 6]
+    assert document["arch"]["resolution"] == 24 and document["resolution"] == 24
+    assert json.loads((tmp_path / "run" / "result.json").read_text()) == document
+
+
+def test_train_bad_input(cli, tmp_path):
+    torch_list = tmp_path / "list.pt"
+    import torch
+    torch.save([1, 2], torch_list)
+    for args, message in ((["efficientnet-b0", "--freeze-features"], "must come with --init"),
+                          (["efficientnet-b0", "--init", "list.pt"], "must hold a state dict"),
+                          (["efficientnet-b0", "--progressive", "32:16"], "START:END"),
+                          (["efficientnet-b0", "--resume", "--out", "x"], "--resume needs")):
+        result = cli("train", *args, "--resolution", "16")
+        assert result.returncode == 2, result.stderr
+        assert message in result.stderr and "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr

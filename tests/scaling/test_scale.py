@@ -1,0 +1,77 @@
+import dataclasses
+
+import pytest
+from optuna.trial import TrialState
+
+from nas._errors import StudyError
+from nas.cost import count
+from nas.scaling import ScaleOptions, point_trials, read_scaling, run_scale, scaled_arch
+from nas.scaling import scaling_document, write_scaling
+from nas.search import ProxySettings, StudySettings, arch_of, best_trial, run_search
+from nas.space import load_space
+from nas.train import TrainConfig
+from tests.conftest import tiny_search_options
+
+TINY = load_space("tiny").baseline()
+
+
+def options(root, **study):
+    return ScaleOptions(base=TINY, base_name="tiny", step="0.5",
+                        proxy=ProxySettings(train=TrainConfig(epochs=1, threads=1)),
+                        study=StudySettings(root=str(root), **study))
+
+
+def test_scaled_architecture_follows_the_point():
+    point = next(p for p in options(".").all_points() if p.kind == "resolution only")
+    arch = scaled_arch(TINY, point, 1.0)
+    assert arch.resolution == 91  # 64 × √2 rounded
+    assert arch.stages == TINY.stages
+
+
+def test_grid_runs_to_completion_and_resumes_only_missing_points(tmp_path):
+    first, run = run_scale(options(tmp_path, timeout=0.5), progress=False)
+    assert run.ran == 1
+    labels = [p.label for p in first.points]
+    assert len(labels) == 4  # (2,1,1) is the only grid point at step 0.5, plus base, √2 × 2
+    _, run = run_scale(options(tmp_path), progress=False)
+    assert run.ran == 3
+    trials = run.study.get_trials()
+    assert sorted(t.params["point"] for t in trials) == sorted(labels)
+    assert all(t.state == TrialState.COMPLETE for t in trials)
+    resolution_only = next(t for t in trials if t.user_attrs["kind"] == "resolution only")
+    assert resolution_only.user_attrs["proxy_resolution"] == 45  # 32 × √2
+    assert resolution_only.user_attrs["flops"] == count(scaled_arch(
+        TINY, next(p for p in first.points if p.kind == "resolution only"), 1.0)).flops
+    base = next(t for t in trials if t.user_attrs["kind"] == "base")
+    assert base.user_attrs["flops_ratio"] == 1.0
+    _, again = run_scale(options(tmp_path), progress=False)
+    assert again.ran == 0
+
+
+def test_scaling_file_round_trip(tmp_path):
+    prepared, run = run_scale(options(tmp_path), progress=False)
+    trials = point_trials(run.study)
+    document = scaling_document(base=TINY, base_name="tiny", phi=1.0, study_name=prepared.name,
+                                storage="x", trials=trials)
+    assert document["alpha"] == 2.0 and document["beta"] == document["gamma"] == 1.0
+    assert set(document["single_dimension_accuracy"]) == {"base", "width only",
+                                                          "resolution only"}
+    path = write_scaling(document, str(tmp_path), prepared.name)
+    assert read_scaling(str(path)) == (TINY, "tiny", 2.0, 1.0, 1.0)
+
+
+def test_scaling_a_search_result(tmp_path):
+    search = run_search(tiny_search_options(tmp_path, study={"trials": 1}), progress=False)
+    found = arch_of(best_trial(search.study))
+    prepared, run = run_scale(dataclasses.replace(options(tmp_path), base=found),
+                              progress=False)
+    assert len(point_trials(run.study)) == 4
+    assert arch_of(point_trials(run.study)[-1]).stages[0].kernel_size == \
+        found.stages[0].kernel_size
+
+
+def test_other_grid_under_the_same_name_is_refused(tmp_path):
+    run_scale(options(tmp_path, name="grid"), progress=False)
+    with pytest.raises(StudyError, match="made with other settings"):
+        run_scale(dataclasses.replace(options(tmp_path, name="grid"), step="0.25"),
+                  progress=False)
