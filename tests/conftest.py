@@ -84,7 +84,71 @@ def tiny_search_options(root, **changes):
     study.update(changes.pop("study", {}))
     train = dict(epochs=2, threads=1)
     train.update(changes.pop("train", {}))
-    proxy = dict(train=TrainConfig(**train))
+    proxy = dict(train=TrainConfig(**train), train_size=400)
     proxy.update(changes.pop("proxy", {}))
     return SearchOptions(**{"space": "tiny", "target_flops": 5_000_000, **changes,
                             "proxy": ProxySettings(**proxy), "study": StudySettings(**study)})
+
+
+def _postgres_binary(name: str) -> str | None:
+    import glob
+    import shutil
+
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"),
+                        key=lambda path: int(path.split("/")[4]) if path.split("/")[4].isdigit()
+                        else 0)
+    return candidates[-1] if candidates else shutil.which(name)
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A throwaway PostgreSQL server on loopback (Debian's postgresql package, which .ci/run
+    installs), in a temporary directory; yields its URL and removes it afterwards."""
+    import pwd
+    import shutil
+    import socket
+
+    initdb, pg_ctl = _postgres_binary("initdb"), _postgres_binary("pg_ctl")
+    if not initdb or not pg_ctl:
+        pytest.fail("PostgreSQL server binaries are missing: install Debian's postgresql "
+                    "package (.ci/run does)")
+    import tempfile
+
+    # not under pytest's tmp_path: that is private to this user, and the server runs as postgres
+    directory = Path(tempfile.mkdtemp(prefix="nas-postgres-"))
+    prefix: list[str] = []
+    if os.geteuid() == 0:  # the server refuses to run as root
+        user = pwd.getpwnam("postgres")
+        os.chown(directory, user.pw_uid, user.pw_gid)
+        prefix = ["runuser", "-u", "postgres", "--"]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    data = directory / "data"
+    subprocess.run([*prefix, initdb, "-D", str(data), "-A", "trust", "-U", "postgres",
+                    "--no-sync"], check=True, capture_output=True, timeout=120)
+    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {directory} -c fsync=off"
+    subprocess.run([*prefix, pg_ctl, "-D", str(data), "-o", options, "-l",
+                    str(directory / "server.log"), "-w", "start"], check=True,
+                   capture_output=True, timeout=120)
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*prefix, pg_ctl, "-D", str(data), "-m", "immediate", "stop"],
+                       capture_output=True, timeout=120)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def study_at(storage: str, name: str):
+    """Load a study from a journal path or an Optuna URL, as a user would."""
+    import optuna
+
+    from nas.search._storage import make_storage
+
+    return optuna.load_study(study_name=name, storage=make_storage(storage, root=".", name=name))
+
+
+def start_cli(*args: str, cwd, env: dict | None = None) -> subprocess.Popen:
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.Popen([sys.executable, "-m", "nas", *args], cwd=cwd, env=environment,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

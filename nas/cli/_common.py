@@ -6,11 +6,8 @@ import argparse
 import json
 import math
 import re
-import sys
 from typing import Any
 
-from nas._errors import ConfigError
-from nas.cost import FLOP_UNIT
 
 EXIT_BAD_INPUT = 2
 
@@ -50,10 +47,6 @@ def print_table(frame, title: str | None = None,
     print(frame.rename(columns=renames).to_string(index=False))
 
 
-def thousands(value: int | float) -> str:
-    return f"{value:,}" if isinstance(value, int) else f"{value:,.4g}"
-
-
 _FLOPS = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*([kKmMgGtT]?)\s*$")
 _SUFFIX = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
 
@@ -68,67 +61,25 @@ def parse_flops(text: str) -> int:
     return int(round(value))
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, but got {text!r}")
-    return value
+def _argument_type(convert, valid, expected: str):
+    """An argparse ``type=`` that converts, checks, and explains what it expected."""
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not valid(value):
+            raise argparse.ArgumentTypeError(f"must be {expected}, but got {text!r}")
+        return value
+    return parse
 
 
-def non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, but got {text!r}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, but got {text!r}")
-    return value
-
-
-def finite_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a finite number, but got {text!r}")
-    return value
-
-
-def fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (0 <= value < 1):
-        raise argparse.ArgumentTypeError(f"must be a number in [0, 1), but got {text!r}")
-    return value
-
-
-def flop_unit_note() -> str:
-    return f"FLOPs are {FLOP_UNIT}."
-
-
-def fail(message: str) -> None:
-    """Raise a user-facing error (helper for checks that argparse cannot express)."""
-    raise ConfigError(message)
-
-
-def stderr(message: str) -> None:
-    print(message, file=sys.stderr)
+positive_int = _argument_type(int, lambda value: value >= 1, "an integer >= 1")
+non_negative_int = _argument_type(int, lambda value: value >= 0, "an integer >= 0")
+positive_float = _argument_type(float, lambda value: math.isfinite(value) and value > 0,
+                                "a finite number > 0")
+finite_float = _argument_type(float, math.isfinite, "a finite number")
+fraction = _argument_type(float, lambda value: 0 <= value < 1, "a number in [0, 1)")
 
 
 def quiet_optuna() -> None:

@@ -8,7 +8,7 @@ import sys
 from tqdm import tqdm
 
 from nas.cli._common import HelpFormatter, add_json_flag, finite_float, parse_flops
-from nas.cli._common import positive_float, quiet_optuna
+from nas.cli._common import quiet_optuna
 from nas.cli._options import (
     add_data_options,
     add_sampler_options,
@@ -55,7 +55,6 @@ def add_parser(subparsers) -> None:
                             "reporting the Pareto front")
     group.add_argument("--baseline", action="store_true",
                        help="enqueue the space's baseline (EfficientNet-B0) as the first trial")
-    group.add_argument("--top", type=positive_float, default=10, help=argparse.SUPPRESS)
     add_data_options(parser, resolution_help="proxy training resolution in pixels")
     add_train_options(parser, epochs=5)
     add_study_options(parser, trials=20)

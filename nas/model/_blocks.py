@@ -94,7 +94,21 @@ class DropPath(nn.Module):
         return f"rate={self.rate}"
 
 
-class MBConv(nn.Module):
+class _Bottleneck(nn.Module):
+    """What MBConv and fused-MBConv share after their expansion: squeeze-excite, a linear 1×1
+    projection, and the residual with stochastic depth."""
+
+    def _build_tail(self, *, mid_channels: int, out_channels: int,
+                    squeeze_channels: int | None, residual: bool, drop_path_rate: float,
+                    activation: str) -> None:
+        self.squeeze_excite = (SqueezeExcite(mid_channels, squeeze_channels, activation)
+                               if squeeze_channels else nn.Identity())
+        self.project = ConvBnAct(mid_channels, out_channels, 1, activation=None)
+        self.residual = residual
+        self.drop_path = DropPath(drop_path_rate) if residual else nn.Identity()
+
+
+class MBConv(_Bottleneck):
     """Inverted residual (``ir``); with expand ratio 1 it is depthwise-separable (``ds``)."""
 
     def __init__(self, *, in_channels: int, out_channels: int, mid_channels: int, kernel_size: int,
@@ -105,11 +119,9 @@ class MBConv(nn.Module):
                        if expand else nn.Identity())
         self.depthwise = ConvBnAct(mid_channels, mid_channels, kernel_size, stride=stride,
                                    groups=mid_channels, activation=activation)
-        self.squeeze_excite = (SqueezeExcite(mid_channels, squeeze_channels, activation)
-                               if squeeze_channels else nn.Identity())
-        self.project = ConvBnAct(mid_channels, out_channels, 1, activation=None)
-        self.residual = residual
-        self.drop_path = DropPath(drop_path_rate) if residual else nn.Identity()
+        self._build_tail(mid_channels=mid_channels, out_channels=out_channels,
+                         squeeze_channels=squeeze_channels, residual=residual,
+                         drop_path_rate=drop_path_rate, activation=activation)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         shortcut = x
@@ -122,7 +134,7 @@ class MBConv(nn.Module):
         return x
 
 
-class FusedMBConv(nn.Module):
+class FusedMBConv(_Bottleneck):
     """Fused-MBConv (``er``, EfficientNetV2): a full k×k expand conv instead of 1×1 + depthwise."""
 
     def __init__(self, *, in_channels: int, out_channels: int, mid_channels: int, kernel_size: int,
@@ -131,11 +143,9 @@ class FusedMBConv(nn.Module):
         super().__init__()
         self.expand = ConvBnAct(in_channels, mid_channels, kernel_size, stride=stride,
                                 activation=activation)
-        self.squeeze_excite = (SqueezeExcite(mid_channels, squeeze_channels, activation)
-                               if squeeze_channels else nn.Identity())
-        self.project = ConvBnAct(mid_channels, out_channels, 1, activation=None)
-        self.residual = residual
-        self.drop_path = DropPath(drop_path_rate) if residual else nn.Identity()
+        self._build_tail(mid_channels=mid_channels, out_channels=out_channels,
+                         squeeze_channels=squeeze_channels, residual=residual,
+                         drop_path_rate=drop_path_rate, activation=activation)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         shortcut = x

@@ -133,6 +133,7 @@ def run_worker(study: optuna.Study, objective: TrialObjective, *, settings: Stud
         study._storage, (optuna.storages.RDBStorage, optuna.storages._CachedStorage))
     lock = lambda: study_lock(settings.storage, settings.root, name)  # noqa: E731
     with terminate_on_sigterm():
+        ran: list[int] = []
         try:
             while True:
                 if settings.timeout is not None and time.monotonic() - start >= settings.timeout:
@@ -147,7 +148,7 @@ def run_worker(study: optuna.Study, objective: TrialObjective, *, settings: Stud
                             optuna.storages.fail_stale_trials(study)
                     if remaining(study.get_trials(deepcopy=False)) <= 0:
                         break
-                    ran: list[int] = []
+                    ran = []
 
                     def one_trial(trial: optuna.Trial) -> object:
                         ran.append(trial.number)
@@ -182,8 +183,22 @@ def run_worker(study: optuna.Study, objective: TrialObjective, *, settings: Stud
                     failures = skips = 0
         except KeyboardInterrupt as interrupt:
             outcome.signal = signal.SIGTERM if isinstance(interrupt, Terminated) else signal.SIGINT
-            fail_own_running(study, "interrupted")
+            interrupted = fail_own_running(study, "interrupted")
+            if ran:
+                interrupted.append(ran[0])
+            requeue_interrupted(study, interrupted)
     return outcome
+
+
+def requeue_interrupted(study: optuna.Study, numbers: list[int]) -> None:
+    """Queue the parameters of trials cut short by Ctrl-C / SIGTERM again (once each), so the
+    re-run evaluates them instead of losing the sampler's choice."""
+    for number in set(numbers):
+        trial = _trial(study, number)
+        if (trial.state == TrialState.FAIL and trial.params
+                and trial.user_attrs.get("fail_reason") == "interrupted"
+                and "retry_of" not in trial.user_attrs):
+            study.enqueue_trial(trial.params, user_attrs={"retry_of": trial.number})
 
 
 def _trial(study: optuna.Study, number: int) -> optuna.trial.FrozenTrial:

@@ -8,6 +8,9 @@ import fcntl
 import json
 import os
 import platform
+import random
+import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -78,13 +81,21 @@ def make_storage(url: str | None, *, root: str, name: str) -> BaseStorage:
             return GrpcStorageProxy(host=host or "localhost", port=int(port))
         from optuna.storages import RetryHeartbeatStaleTrialCallback
 
-        return RDBStorage(
-            url, engine_kwargs={"pool_pre_ping": True}, heartbeat_interval=HEARTBEAT_SECONDS,
-            grace_period=GRACE_SECONDS,
-            heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=1))
-    except ModuleNotFoundError as error:
-        raise StudyError(f"storage {url!r} needs the Python package {error.name!r}; install it "
-                         f"(PostgreSQL: pip install 'nas[postgresql]')") from None
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        for attempt in range(3):  # workers starting together race to create Optuna's tables
+            try:
+                return RDBStorage(
+                    url, engine_kwargs={"pool_pre_ping": True},
+                    heartbeat_interval=HEARTBEAT_SECONDS, grace_period=GRACE_SECONDS,
+                    heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=1))
+            except Exception as error:
+                if attempt == 2 or "IntegrityError" not in type(error).__name__:
+                    raise
+                time.sleep(0.5 + random.random())
+    except (ModuleNotFoundError, ImportError) as error:
+        raise StudyError(f"storage {url!r} needs a database driver that is not installed "
+                         f"({_one_line(error)}); for PostgreSQL: pip install 'nas[postgresql]'"
+                         ) from None
     except Exception as error:  # sqlalchemy / redis / grpc errors: report, never a traceback
         raise StudyError(f"storage {url!r} must be a reachable Optuna storage, but got "
                          f"{type(error).__name__}: {_one_line(error)}") from None
@@ -136,9 +147,15 @@ def open_study(*, storage: BaseStorage, name: str, identity: dict[str, Any],
                manifest_document: dict[str, Any]) -> optuna.Study:
     """Create the study, or load it after checking it was made with the same identity."""
     identity = json.loads(json.dumps(identity))  # as the storage will hand it back
-    try:
-        study = optuna.create_study(storage=storage, study_name=name, directions=directions,
-                                    sampler=sampler, pruner=pruner, load_if_exists=True)
+    try:  # load first: a refused run must not write anything, not even a failed create
+        study = optuna.load_study(study_name=name, storage=storage, sampler=sampler,
+                                  pruner=pruner)
+    except KeyError:
+        try:
+            study = optuna.create_study(storage=storage, study_name=name, directions=directions,
+                                        sampler=sampler, pruner=pruner, load_if_exists=True)
+        except Exception as error:
+            raise StudyError(f"study {name!r} could not be created: {_one_line(error)}") from None
     except Exception as error:
         raise StudyError(f"study {name!r} could not be opened: {_one_line(error)}") from None
     stored = study.user_attrs.get(IDENTITY_KEY)

@@ -3,7 +3,7 @@ import dataclasses
 import pytest
 
 from nas._errors import ConfigError
-from nas.arch import EFFICIENTNET_B0, Arch, Stage, iter_blocks
+from nas.arch import EFFICIENTNET_B0, Stage, iter_blocks
 
 
 def stage(**changes):

@@ -14,7 +14,8 @@ from nas.search import best_trial
 from nas.search._storage import make_storage
 from tests.conftest import ROOT
 
-TINY = ["search", "--space", "tiny", "--flops", "5M", "--epochs", "2", "--threads", "1"]
+TINY = ["search", "--space", "tiny", "--flops", "5M", "--epochs", "2", "--threads", "1",
+        "--train-size", "400"]
 NAME = "tiny-digits-5M-soft"
 
 
@@ -73,7 +74,7 @@ def test_the_optuna_cli_reads_the_study(cli, tmp_path):
 
 
 def test_killed_search_resumes_without_losing_or_rerunning_trials(tmp_path):
-    command = [sys.executable, "-m", "nas", *TINY, "--trials", "4", "--epochs", "3"]
+    command = [sys.executable, "-m", "nas", *TINY, "--trials", "3", "--epochs", "3"]
     environment = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(command, cwd=tmp_path, env=environment,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -107,7 +108,7 @@ def test_killed_search_resumes_without_losing_or_rerunning_trials(tmp_path):
     assert len(retries) == 1 and retries[0].params == dead.params
     assert retries[0].state == TrialState.COMPLETE
     states = [t.state for t in after.values()]
-    assert states.count(TrialState.COMPLETE) == 4 and TrialState.RUNNING not in states
+    assert states.count(TrialState.COMPLETE) == 3 and TrialState.RUNNING not in states
 
 
 def test_bad_search_input_creates_nothing(cli, tmp_path):

@@ -1,12 +1,10 @@
-import dataclasses
-import json
 
 import optuna
 import pytest
 from optuna.trial import TrialState
 
 from nas._errors import StudyError
-from nas.arch import load
+
 from nas.cost import count
 from nas.search import arch_of, best_trial, run_search
 from nas.space import load_space
@@ -107,9 +105,9 @@ def test_multi_objective_reports_a_pareto_front(tmp_path):
 
 
 def test_median_pruner_prunes_with_per_epoch_reward(tmp_path):
-    options = tiny_search_options(tmp_path, study={"trials": 8, "pruner": "median"},
-                                  train={"epochs": 3})
+    options = tiny_search_options(tmp_path, study={"trials": 6, "pruner": "median"},
+                                  train={"epochs": 3}, proxy={"train_size": 400})
     run_search(options, progress=False)
     trials = load(tmp_path).get_trials()
     assert all(len(t.intermediate_values) >= 1 for t in trials)
-    assert sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials) == 8
+    assert sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials) == 6

@@ -1,0 +1,101 @@
+"""Interrupted, killed and failing trials: nothing is lost, nothing is left RUNNING."""
+
+import json
+import signal
+import time
+
+import pytest
+from optuna.trial import TrialState
+
+from tests.conftest import start_cli, study_at
+
+TINY = ["search", "--space", "tiny", "--flops", "5M", "--threads", "1",
+        "--train-size", "400"]
+NAME = "tiny-digits-5M-soft"
+
+
+def journal(root):
+    return str(root / "studies" / NAME / "journal.log")
+
+
+def wait_for_running_trial(root, *, after_complete: int = 0, timeout: float = 240):
+    deadline = time.monotonic() + timeout
+    path = root / "studies" / NAME / "journal.log"
+    while time.monotonic() < deadline:
+        time.sleep(0.3)
+        if not path.exists():
+            continue
+        trials = study_at(str(path), NAME).get_trials()
+        states = [t.state for t in trials]
+        running = [t for t in trials if t.state == TrialState.RUNNING
+                   and "accuracy_per_epoch" in t.user_attrs]  # mid-training
+        if states.count(TrialState.COMPLETE) >= after_complete and running:
+            return
+    pytest.fail("no trial started training in time")
+
+
+@pytest.mark.parametrize("sent, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_interrupt_fails_the_running_trial_and_rerun_completes(tmp_path, sent, code):
+    process = start_cli(*TINY, "--trials", "2", "--epochs", "3", cwd=tmp_path)
+    wait_for_running_trial(tmp_path, after_complete=1)
+    process.send_signal(sent)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == code, stderr
+    assert "Top trials" in stdout  # the summary so far
+    assert "Traceback" not in stderr and "re-run the same command" in stderr
+    trials = study_at(journal(tmp_path), NAME).get_trials()
+    assert TrialState.RUNNING not in [t.state for t in trials]
+    interrupted = [t for t in trials if t.state == TrialState.FAIL]
+    assert len(interrupted) == 1 and interrupted[0].user_attrs["fail_reason"] == "interrupted"
+
+    again = start_cli(*TINY, "--trials", "2", "--epochs", "3", "--json", cwd=tmp_path)
+    stdout, stderr = again.communicate(timeout=600)
+    assert again.returncode == 0, stderr
+    assert json.loads(stdout)["trials"]["finished"] == 2
+    trials = study_at(journal(tmp_path), NAME).get_trials()
+    retried = [t for t in trials if t.user_attrs.get("retry_of") == interrupted[0].number]
+    assert len(retried) == 1 and retried[0].params == interrupted[0].params
+    assert TrialState.RUNNING not in [t.state for t in trials]
+
+
+def test_killed_worker_is_swept_and_its_trial_rerun_once_by_a_live_worker(tmp_path):
+    first = start_cli(*TINY, "--trials", "4", "--epochs", "3", cwd=tmp_path)
+    wait_for_running_trial(tmp_path)
+    second = start_cli(*TINY, "--trials", "4", "--epochs", "3", cwd=tmp_path)
+    time.sleep(1.0)
+    first.send_signal(signal.SIGKILL)
+    first.communicate()
+    _, stderr = second.communicate(timeout=600)
+    assert second.returncode == 0, stderr
+    trials = study_at(journal(tmp_path), NAME).get_trials()
+    dead = [t for t in trials if t.state == TrialState.FAIL]
+    assert len(dead) == 1 and dead[0].user_attrs["fail_reason"].startswith("worker died")
+    reruns = [t for t in trials if t.params == dead[0].params and t.number != dead[0].number]
+    assert len(reruns) == 1 and reruns[0].state == TrialState.COMPLETE
+    assert sum(t.state == TrialState.COMPLETE for t in trials) == 4
+    assert TrialState.RUNNING not in [t.state for t in trials]
+
+
+def test_failing_trials_are_recorded_and_k_in_a_row_stop_the_run(tmp_path):
+    process = start_cli(*TINY, "--trials", "5", "--epochs", "1", "--lr", "1e12",
+                        "--max-failures", "2", "--json", cwd=tmp_path)
+    stdout, stderr = process.communicate(timeout=300)
+    assert process.returncode == 1
+    assert "stopped after 2 consecutive failed trials" in stderr
+    assert "loss became" in stderr and "Traceback" not in stderr
+    assert json.loads(stdout)["trials"]["failed"] == 2
+    trials = study_at(journal(tmp_path), NAME).get_trials()
+    assert [t.state for t in trials] == [TrialState.FAIL] * 2
+    assert all(t.user_attrs["fail_reason"].startswith("TrainingError: loss became")
+               for t in trials)
+
+
+def test_manifest_records_versions_and_options(tmp_path):
+    from nas.search import run_search
+    from tests.conftest import tiny_search_options
+    run = run_search(tiny_search_options(tmp_path, study={"trials": 1}), progress=False)
+    manifest = run.study.user_attrs["nas.manifest"]
+    assert {"nas", "torch", "optuna", "fvcore", "flop_unit", "threads", "device",
+            "options"} <= set(manifest)
+    assert manifest["options"]["proxy"]["train"]["epochs"] == 2
+    assert "one fused multiply-add" in manifest["flop_unit"]
