@@ -31,9 +31,10 @@ from nas.arch._presets import (
 from nas.arch._scale import round_channels, round_repeats, round_resolution, scale
 
 __all__ = [
-    "ACTIVATIONS", "BLOCK_TYPES", "Arch", "Block", "Stage", "iter_blocks", "expanded_channels", "has_pointwise_expansion", "has_residual",
-    "output_size", "squeeze_channels", "decode", "encode", "format_number", "FORMATS", "dumps",
-    "from_dict", "load", "loads", "save", "to_dict", "EFFICIENTNET_B0", "EFFICIENTNET_TABLE",
-    "PRESET_NAMES", "ScalingRow", "from_table_row", "load_target", "preset", "round_channels",
-    "round_repeats", "round_resolution", "scale",
+    "ACTIVATIONS", "BLOCK_TYPES", "Arch", "Block", "Stage", "iter_blocks", "expanded_channels",
+    "has_pointwise_expansion", "has_residual", "output_size", "squeeze_channels", "decode",
+    "encode", "format_number", "FORMATS", "dumps", "from_dict", "load", "loads", "save",
+    "to_dict", "EFFICIENTNET_B0", "EFFICIENTNET_TABLE", "PRESET_NAMES", "ScalingRow",
+    "from_table_row", "load_target", "preset", "round_channels", "round_repeats",
+    "round_resolution", "scale",
 ]

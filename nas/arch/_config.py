@@ -84,7 +84,8 @@ class Stage:
             raise ConfigError(f"stride must be 1 or 2, but got {self.stride!r}")
         expand_ratio = check_real("expand_ratio", self.expand_ratio, minimum=1)
         if self.block_type == "ds" and expand_ratio != 1:
-            raise ConfigError(f"expand_ratio must be 1 for a ds block, but got {self.expand_ratio!r}")
+            raise ConfigError(f"expand_ratio must be 1 for a ds block, "
+                              f"but got {self.expand_ratio!r}")
         check_int("out_channels", self.out_channels, minimum=1)
         se_ratio = check_real("se_ratio", self.se_ratio, minimum=0, maximum=1)
         if not isinstance(self.skip, bool):

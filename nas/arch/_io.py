@@ -116,5 +116,6 @@ def load(path: str | os.PathLike) -> Arch:
 
 
 def save(arch: Arch, path: str | os.PathLike) -> None:
-    """Write ``arch`` to ``path`` (format from the suffix), atomically: a crash leaves no half file."""
+    """Write ``arch`` to ``path`` (format from the suffix), atomically: a crash leaves no
+    half-written file."""
     atomic_write(path, dumps(arch, format_of(path)))

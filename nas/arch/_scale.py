@@ -39,7 +39,8 @@ def round_repeats(repeats: int, depth_coefficient: float) -> int:
 
 
 def round_resolution(resolution: float, divisor: int = 1) -> int:
-    """Round a resolution in pixels to the nearest multiple of ``divisor`` (halves up, >= divisor)."""
+    """Round a resolution in pixels to the nearest multiple of ``divisor`` (halves up, and
+    never below ``divisor``)."""
     return max(divisor, int(math.floor(resolution / divisor + 0.5)) * divisor)
 
 

@@ -48,7 +48,8 @@ def add_train_options(parser: argparse.ArgumentParser, *, epochs: int) -> None:
     group.add_argument("--schedule", choices=SCHEDULES, default=_DEFAULT_TRAIN.schedule,
                        help="learning-rate schedule: cosine (with warm-up) or onecycle")
     group.add_argument("--warmup-epochs", type=finite_float,
-                       default=_DEFAULT_TRAIN.warmup_epochs, help="linear warm-up (cosine)")
+                       default=_DEFAULT_TRAIN.warmup_epochs,
+                       help="linear warm-up in epochs (cosine; at most a fifth of training)")
     group.add_argument("--label-smoothing", type=fraction,
                        default=_DEFAULT_TRAIN.label_smoothing, help="label smoothing")
     group.add_argument("--no-augment", action="store_true",

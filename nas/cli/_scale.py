@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 from nas.cli._common import HelpFormatter, add_json_flag, positive_float, print_json
 from nas.cli._common import print_table, quiet_optuna
@@ -59,7 +60,8 @@ def ranking_table(rows: list[dict]):
 
     return pandas.DataFrame([{
         "rank": row["rank"], "kind": row["kind"], "alpha": f"{row['alpha']:g}",
-        "beta": f"{row['beta']:g}", "gamma": f"{row['gamma']:g}", "a*b^2*g^2": f"{row['product']:.3f}",
+        "beta": f"{row['beta']:g}", "gamma": f"{row['gamma']:g}",
+        "a*b^2*g^2": f"{row['product']:.3f}",
         "FLOPs ratio": f"{row['flops_ratio']:.3f}", "proxy px": row["proxy_resolution"],
         "accuracy": f"{row['accuracy']:.4f}", "MFLOPs": f"{row['flops'] / 1e6:,.1f}",
         "M params": f"{row['params'] / 1e6:.2f}"} for row in rows])
@@ -110,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
                   f"gamma={document['gamma']:g} (accuracy {document['accuracy']:.4f}, FLOPs x "
                   f"{document['flops_ratio']:.3f}); written to {path}")
     if result.failure:
-        print(f"nas scale: error: {result.failure}", file=__import__("sys").stderr)
+        print(f"nas scale: error: {result.failure}", file=sys.stderr)
         return 1
     if result.signal is not None:
         return EXIT_INTERRUPTED[result.signal]

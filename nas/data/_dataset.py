@@ -50,7 +50,8 @@ def _resize(images: numpy.ndarray, resolution: int) -> torch.Tensor:
     return torch.cat(out).contiguous()
 
 
-def _split(labels: numpy.ndarray, fraction: float, seed: int) -> tuple[numpy.ndarray, numpy.ndarray]:
+def _split(labels: numpy.ndarray, fraction: float,
+           seed: int) -> tuple[numpy.ndarray, numpy.ndarray]:
     from sklearn.model_selection import train_test_split
 
     indices = numpy.arange(len(labels))

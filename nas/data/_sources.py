@@ -184,8 +184,9 @@ def read_cifar(directory: Path, *, classes: int) -> RawData:
     pickle batches, in ``directory`` or its ``cifar-10-batches-py`` / ``cifar-100-python``."""
     name = f"cifar{classes}"
     if not directory.is_dir():
+        state = "is a file" if directory.exists() else "does not exist"
         raise DataError(f"{name}: {str(directory)!r} must be a directory of python-pickle "
-                        f"batches, but it {'is a file' if directory.exists() else 'does not exist'}")
+                        f"batches, but it {state}")
     inner = directory / ("cifar-10-batches-py" if classes == 10 else "cifar-100-python")
     if inner.is_dir():
         directory = inner

@@ -24,7 +24,8 @@ class TrainConfig:
         momentum: SGD / RMSprop momentum.
         weight_decay: L2 penalty on convolution and linear weights (not on norms or biases).
         schedule: ``cosine`` (linear warm-up, then cosine to 0) or ``onecycle``.
-        warmup_epochs: linear warm-up length for ``cosine``, in epochs (fractions allowed).
+        warmup_epochs: linear warm-up length for ``cosine``, in epochs (fractions allowed),
+            capped at a fifth of the training steps.
         label_smoothing: cross-entropy label smoothing in [0, 1).
         augment: random translation (and flips for natural images) on training batches.
         channels_last: NHWC memory format (faster on CPU).

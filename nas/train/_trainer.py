@@ -84,7 +84,7 @@ def _make_schedule(optimizer, config: TrainConfig, steps_per_epoch: int):
     if config.schedule == "onecycle":
         return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.learning_rate,
                                                    total_steps=total)
-    warmup = min(int(config.warmup_epochs * steps_per_epoch), total - 1)
+    warmup = min(int(config.warmup_epochs * steps_per_epoch), total // 5)  # ≤ a fifth of training
 
     def factor(step: int) -> float:
         if step < warmup:

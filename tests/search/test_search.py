@@ -19,7 +19,8 @@ def journal(root, name=NAME):
 
 
 def load(root, name=NAME):
-    return optuna.load_study(study_name=name, storage=make_storage(journal(root, name), root=str(root),
+    return optuna.load_study(study_name=name, storage=make_storage(journal(root, name),
+                                                                   root=str(root),
                                                                    name=name))
 
 
