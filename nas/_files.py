@@ -25,13 +25,22 @@ def read_text(path: str | os.PathLike, *, what: str = "file") -> str:
 
 
 def atomic_write(path: str | os.PathLike, data: str | bytes) -> Path:
-    """Write ``data`` to ``path`` via a temporary file and ``os.replace``; return the path."""
+    """Write ``data`` to ``path`` via a synced temporary file and ``os.replace``; return the
+    path. An unwritable path is a ConfigError."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        if path.is_dir():
+            raise IsADirectoryError(21, "it is a directory")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as error:
+        raise ConfigError(f"{str(path)!r} must be a writable file path, but got "
+                          f"{error.strerror or error}") from None
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data.encode("utf-8") if isinstance(data, str) else data)
+            stream.flush()
+            os.fsync(stream.fileno())  # a power cut leaves the old file or the new one
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -12,6 +12,8 @@ from nas._errors import ConfigError
 from nas.arch._config import Arch, check_int, check_real
 
 CHANNEL_DIVISOR = 8
+MAX_COEFFICIENT = 100.0
+"""Largest width, depth or resolution coefficient ``scale`` accepts (B7 uses 3.1 at most)."""
 
 
 def round_channels(channels: int, width_coefficient: float, divisor: int = CHANNEL_DIVISOR) -> int:
@@ -56,9 +58,9 @@ def scale(arch: Arch, *, width: float = 1.0, depth: float = 1.0, resolution: flo
             ``round_resolution(arch.resolution × resolution, resolution_divisor)`` pixels.
         resolution_divisor: the scaled resolution is a multiple of this (1 = nearest integer).
     """
-    check_real("width", width, minimum=1e-9)
-    check_real("depth", depth, minimum=1e-9)
-    check_real("resolution", resolution, minimum=1e-9)
+    check_real("width", width, minimum=1e-3, maximum=MAX_COEFFICIENT)
+    check_real("depth", depth, minimum=1e-3, maximum=MAX_COEFFICIENT)
+    check_real("resolution", resolution, minimum=1e-3, maximum=MAX_COEFFICIENT)
     check_int("resolution_divisor", resolution_divisor, minimum=1)
     if not isinstance(arch, Arch):
         raise ConfigError(f"arch must be an Arch, but got {type(arch).__name__}")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from nas._errors import ConfigError
-from nas.cli._common import HelpFormatter, add_json_flag, positive_int, print_json, quiet_optuna
+from nas.cli._common import HelpFormatter, add_json_flag, non_negative_int, positive_int
+from nas.cli._common import print_json, quiet_optuna
 from nas.cli._options import add_train_options, train_config
 from nas.cli._targets import TARGET_HELP, resolve_target
 from nas.cost import FLOP_UNIT
@@ -20,6 +22,13 @@ per-epoch validation and a checkpoint (state_dict plus the config) after every e
 the data's classes. The result (accuracies per epoch, final validation and test accuracy, the
 exact config, params and FLOPs) is written to <out>/result.json. {FLOP_UNIT}.
 """
+
+
+def at_least_8(text: str) -> int:
+    value = positive_int(text)
+    if value < 8:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 8 pixels, but got {text!r}")
+    return value
 
 
 def parse_progressive(text: str) -> tuple[int, int]:
@@ -40,7 +49,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("target", metavar="TARGET", help=TARGET_HELP)
     group = parser.add_argument_group("run")
     group.add_argument("--data", default="digits", metavar="SPEC", help=DATA_HELP)
-    group.add_argument("--resolution", type=positive_int, default=None, metavar="PX",
+    group.add_argument("--resolution", type=at_least_8, default=None, metavar="PX",
                        help="training resolution (default: the config's resolution)")
     group.add_argument("--progressive", type=parse_progressive, default=None,
                        metavar="START:END",
@@ -57,7 +66,8 @@ def add_parser(subparsers) -> None:
                        help="train only the classifier (use with --init)")
     group.add_argument("--train-size", type=positive_int, default=None, metavar="N",
                        help="train on a stratified subset of N images")
-    group.add_argument("--seed", type=positive_int, default=0, help="seed of weights and batches")
+    group.add_argument("--seed", type=non_negative_int, default=0,
+                       help="seed of weights, batches and the validation split")
     group.add_argument("--storage", default=None, metavar="URL",
                        help="storage of a study:NAME target (default: its local journal)")
     add_train_options(parser, epochs=10)
@@ -68,7 +78,8 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from nas.train import FullTrainOptions, train_full
+    from nas.search._runner import Terminated, terminate_on_sigterm
+    from nas.train import FullTrainOptions, TrainingError, train_full
 
     quiet_optuna()
     if args.freeze_features and not args.init:
@@ -92,11 +103,20 @@ def run(args: argparse.Namespace) -> int:
         bars[0].refresh()
 
     try:
-        result = train_full(options, on_epoch=on_epoch)
-    except KeyboardInterrupt:
-        print(f"\nnas train: interrupted; the last finished epoch is saved in {options.out}; "
-              f"re-run with --resume to continue", file=sys.stderr)
-        return 130
+        with terminate_on_sigterm():
+            result = train_full(options, on_epoch=on_epoch)
+    except KeyboardInterrupt as interrupt:
+        code = 143 if isinstance(interrupt, Terminated) else 130
+        if (Path(options.out) / "checkpoint.pt").exists():
+            print(f"\nnas train: interrupted; the last finished epoch is saved in "
+                  f"{options.out}; re-run with --resume to continue", file=sys.stderr)
+        else:
+            print("\nnas train: interrupted before the first epoch finished; nothing was "
+                  "saved", file=sys.stderr)
+        return code
+    except TrainingError as error:
+        print(f"nas train: error: {error}", file=sys.stderr)
+        return 1
     finally:
         for bar in bars:
             bar.close()

@@ -11,7 +11,8 @@ def augment(images: torch.Tensor, *, flip: bool, generator: torch.Generator) -> 
     """Pad by R/8 pixels (reflect), crop back to R×R at a random offset, maybe flip."""
     batch, _, side, _ = images.shape
     pad = max(1, side // 8)
-    padded = F.pad(images.float(), (pad, pad, pad, pad), mode="reflect")
+    mode = "reflect" if side > pad else "replicate"
+    padded = F.pad(images.float(), (pad, pad, pad, pad), mode=mode)
     offsets = torch.randint(0, 2 * pad + 1, (batch, 2), generator=generator).tolist()
     out = torch.stack([padded[i, :, top:top + side, left:left + side]
                        for i, (top, left) in enumerate(offsets)])

@@ -50,16 +50,38 @@ def _resize(images: numpy.ndarray, resolution: int) -> torch.Tensor:
     return torch.cat(out).contiguous()
 
 
-def _split(labels: numpy.ndarray, fraction: float,
+def _split(labels: numpy.ndarray, held_out: int | float,
            seed: int) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """Stratified (when every class has 2 images) split of the indices; ``held_out`` is a
+    fraction or a count of the second part."""
     from sklearn.model_selection import train_test_split
 
     indices = numpy.arange(len(labels))
     counts = numpy.bincount(labels)
     stratify = labels if counts[counts > 0].min() >= 2 else None
-    train, validation = train_test_split(indices, test_size=fraction, random_state=seed,
+    try:
+        first, second = train_test_split(indices, test_size=held_out, random_state=seed,
                                          stratify=stratify)
-    return numpy.sort(train), numpy.sort(validation)
+    except ValueError as error:
+        classes = int((counts > 0).sum())
+        raise DataError(f"each split must hold at least one image of each of the {classes} "
+                        f"classes, but {len(labels)} images split by {held_out!r} cannot "
+                        f"({str(error).splitlines()[0]})") from None
+    return numpy.sort(first), numpy.sort(second)
+
+
+def _channel_statistics(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-channel mean and std of uint8 images (N, 3, R, R), in chunks (no float copy)."""
+    total = torch.zeros(3, dtype=torch.float64)
+    squares = torch.zeros(3, dtype=torch.float64)
+    for chunk in images.split(1024):
+        values = chunk.to(torch.float64)
+        total += values.sum(dim=(0, 2, 3))
+        squares += values.pow(2).sum(dim=(0, 2, 3))
+    count = images.shape[0] * images.shape[2] * images.shape[3]
+    mean = total / count
+    std = (squares / count - mean ** 2).clamp_min(0).sqrt().clamp_min(1.0)
+    return mean.float().view(1, 3, 1, 1), std.float().view(1, 3, 1, 1)
 
 
 def read_raw(spec: DataSpec, *, resolution: int) -> RawData:
@@ -97,14 +119,12 @@ def load_data(spec: DataSpec | str, *, resolution: int = 32, seed: int = 0,
                         f"({2 * num_classes}), but got {len(labels)}")
     train_index, validation_index = _split(labels, validation_fraction, seed)
     if train_size is not None and train_size < len(train_index):
-        keep, _ = _split(labels[train_index], 1 - train_size / len(train_index), seed)
+        _, keep = _split(labels[train_index], train_size, seed)
         train_index = train_index[keep]
     images = _resize(raw.train_images, resolution)
     train_images = images[torch.from_numpy(train_index)]
     labels_tensor = torch.from_numpy(labels)
-    float_train = train_images.float()
-    mean = float_train.mean(dim=(0, 2, 3)).view(1, 3, 1, 1)
-    std = float_train.std(dim=(0, 2, 3)).clamp_min(1.0).view(1, 3, 1, 1)
+    mean, std = _channel_statistics(train_images)
     test = None
     if raw.test_images is not None:
         test = (_resize(raw.test_images, resolution), torch.from_numpy(raw.test_labels))

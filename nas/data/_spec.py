@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 from nas._errors import DataError
 
@@ -32,3 +34,21 @@ def parse_data_spec(text: str) -> DataSpec:
         raise DataError(f"data must be one of digits, npz:FILE, cifar10:DIR, cifar100:DIR, "
                         f"folder:DIR, but got {text!r}")
     return DataSpec(kind, path)
+
+
+def data_fingerprint(spec: DataSpec | str) -> str:
+    """What identifies a data set across machines and paths: ``digits``, or the kind, the file
+    or folder name and a hash of the content (a file's bytes; a folder's file names and sizes)."""
+    spec = parse_data_spec(spec) if isinstance(spec, str) else spec
+    if spec.path is None:
+        return spec.kind
+    path = Path(spec.path)
+    digest = hashlib.sha256()
+    if path.is_file():
+        with path.open("rb") as stream:
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                digest.update(block)
+    elif path.is_dir():
+        for item in sorted(p for p in path.rglob("*") if p.is_file()):
+            digest.update(f"{item.relative_to(path)}\0{item.stat().st_size}\n".encode())
+    return f"{spec.kind}:{path.resolve().name}:{digest.hexdigest()[:16]}"

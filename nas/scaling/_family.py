@@ -4,10 +4,12 @@ resolution by γ^φ (rounded to a multiple of 8); or the published EfficientNet 
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 from nas._errors import ConfigError
 from nas.arch import EFFICIENTNET_TABLE, Arch, from_table_row, round_resolution, scale
+from nas.arch._scale import MAX_COEFFICIENT
 from nas.cost import count
 
 RESOLUTION_DIVISOR = 8
@@ -28,7 +30,14 @@ class Member:
 def compound_member(base: Arch, *, phi: int, alpha: float, beta: float, gamma: float,
                     name: str) -> Member:
     """Depth α^φ, width β^φ, resolution round8(base resolution · γ^φ)."""
-    depth, width, resolution = alpha ** phi, beta ** phi, gamma ** phi
+    try:
+        depth, width, resolution = alpha ** phi, beta ** phi, gamma ** phi
+    except OverflowError:
+        depth = width = resolution = math.inf
+    if max(depth, width, resolution) > MAX_COEFFICIENT:
+        raise ConfigError(f"member b{phi}: alpha^phi, beta^phi and gamma^phi must be at most "
+                          f"{MAX_COEFFICIENT:g}, but got {depth:.4g}, {width:.4g}, "
+                          f"{resolution:.4g}")
     scaled = scale(base, width=width, depth=depth)
     scaled = dataclasses.replace(scaled, resolution=round_resolution(
         base.resolution * resolution, RESOLUTION_DIVISOR) if phi else base.resolution)

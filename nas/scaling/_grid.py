@@ -8,6 +8,8 @@ product is exactly 1.9, is on the boundary and included (float arithmetic gives
 
 from __future__ import annotations
 
+import bisect
+import functools
 import math
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -58,6 +60,13 @@ def parse_decimal(name: str, text: object, *, minimum: Decimal | None = None) ->
     return value
 
 
+MAX_VALUES = 201
+"""Most values per coefficient (e.g. step 0.005 up to 2.0)."""
+MAX_POINTS = 5000
+"""Most grid points a scaling run may have."""
+
+
+@functools.lru_cache(maxsize=16)
 def enumerate_grid(*, step: Decimal, max_coefficient: Decimal, tolerance: Decimal) -> list[Point]:
     """All grid points with each coefficient in {1, 1 + step, …, max} and
     ``|α·β²·γ² − 2| ≤ tolerance``, ordered by (α, β, γ)."""
@@ -68,11 +77,28 @@ def enumerate_grid(*, step: Decimal, max_coefficient: Decimal, tolerance: Decima
     if tolerance < 0:
         raise ConfigError(f"tolerance must be >= 0, but got {tolerance}")
     count = int((max_coefficient - 1) / step) + 1
-    if count > 400:
-        raise ConfigError(f"step must leave at most 400 values per coefficient, but got {count}")
+    if count > MAX_VALUES:
+        raise ConfigError(f"step must leave at most {MAX_VALUES} values per coefficient, "
+                          f"but got {count}")
     values = [1 + index * step for index in range(count)]
-    return [Point(alpha, beta, gamma) for alpha in values for beta in values for gamma in values
-            if abs(alpha * beta ** 2 * gamma ** 2 - TARGET_PRODUCT) <= tolerance]
+    squares = [value ** 2 for value in values]  # ascending, as values are >= 1
+    points = []
+    for alpha in values:
+        for beta in values:
+            partial = alpha * beta ** 2
+            # γ² must lie in [(2 − tol) / partial, (2 + tol) / partial]: only those γ are tested
+            first = bisect.bisect_left(squares, (TARGET_PRODUCT - tolerance) / partial)
+            for gamma, square in zip(values[first:], squares[first:]):
+                product = partial * square
+                if product - TARGET_PRODUCT > tolerance:
+                    break
+                if abs(product - TARGET_PRODUCT) <= tolerance:
+                    points.append(Point(alpha, beta, gamma))
+            if len(points) > MAX_POINTS:
+                raise ConfigError(f"the grid must have at most {MAX_POINTS} points, but step "
+                                  f"{step} and tolerance {tolerance} give more; use a larger "
+                                  f"step or a smaller tolerance")
+    return points
 
 
 def single_dimension_points() -> list[Point]:
@@ -91,6 +117,8 @@ def parse_point(text: str) -> Point:
                           f"but got {text!r}")
     alpha, beta, gamma = (parse_decimal("point coefficient", part.strip(),
                                         minimum=Decimal("0.01")) for part in parts)
+    if max(alpha, beta, gamma) > 10:
+        raise ConfigError(f"point coefficients must be at most 10, but got {text!r}")
     return Point(alpha, beta, gamma, "extra")
 
 

@@ -10,7 +10,6 @@ validation accuracy.
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -72,14 +71,13 @@ class ScaleOptions:
     def study_name(self) -> str:
         if self.study.name:
             return self.study.name
-        return f"scale-{self.base_name}-{data_slug(self.proxy.data)}-step{self.step}"
+        name = f"scale-{self.base_name}-{data_slug(self.proxy.data)}-step{self.step}"
+        return f"{name}-seed{self.study.seed}" if self.study.seed else name
 
     def identity(self) -> dict:
-        kind, _, path = self.proxy.data.partition(":")
         return {"kind": "scale", "base": to_dict(self.base), "phi": self.phi,
                 "points": [point.label for point in self.all_points()],
-                **self.proxy.identity(),
-                "data": kind if not path else f"{kind}:{os.path.basename(os.path.normpath(path))}"}
+                "seed": self.study.seed, **self.proxy.identity()}
 
 
 @dataclass
@@ -95,6 +93,11 @@ class PreparedScale:
     @property
     def total(self) -> int:
         return len(self.points)
+
+    def claim(self, trial: optuna.Trial) -> None:
+        """Fix the trial's point while the study lock is held, so other workers see it as
+        taken (the objective's own suggest then returns the same value)."""
+        trial.suggest_categorical(PARAMETER, [point.label for point in self.points])
 
     def remaining(self, trials: list[FrozenTrial]) -> int:
         """Points with no finished trial yet (a failed point waits for the next run), plus
@@ -130,7 +133,7 @@ def prepare_scale(options: ScaleOptions, *, threads: int | None = None,
     grid = {PARAMETER: [point.label for point in points]}
     study = open_study(
         storage=storage, name=name, identity=options.identity(), directions=["maximize"],
-        sampler=make_sampler("grid", seed=options.study.seed, trials=len(points), grid=grid),
+        sampler=make_sampler("grid", seed=options.study.seed, grid=grid),
         pruner=make_pruner("none", epochs=options.proxy.train.epochs),
         manifest_document=manifest(options=dataclasses.asdict(options), threads=threads,
                                    device=options.proxy.train.device))

@@ -4,9 +4,6 @@ report per-epoch values. Shared by the search and by compound scaling."""
 from __future__ import annotations
 
 import dataclasses
-import datetime
-import os
-import platform
 import time
 from collections.abc import Callable
 
@@ -40,24 +37,11 @@ def proxy_arch(target: Arch, *, num_classes: int, resolution: int, width: float)
     return dataclasses.replace(arch, resolution=resolution, num_classes=num_classes)
 
 
-def _process_start_ticks(pid: int) -> int | None:
-    """Start time of a process (Linux clock ticks since boot), to tell a reused pid apart."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as stream:
-            return int(stream.read().rsplit(")", 1)[1].split()[19])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
 def record_worker(trial: optuna.Trial, *, study_seed: int, threads: int, device: str) -> int:
-    """Host, pid, start time, threads and seed of the worker running ``trial``; returns seed."""
+    """Threads, device and seed of the trial (its owner was recorded when it was created);
+    returns the trial's seed."""
     seed = trial_seed(study_seed, trial.number)
-    pid = os.getpid()
-    for key, value in {
-        "host": platform.node(), "pid": pid, "pid_start": _process_start_ticks(pid),
-        "started_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "threads": threads, "device": device, "seed": seed,
-    }.items():
+    for key, value in {"threads": threads, "device": device, "seed": seed}.items():
         trial.set_user_attr(key, value)
     return seed
 

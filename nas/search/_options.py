@@ -50,7 +50,10 @@ class ProxySettings:
         train = dataclasses.asdict(self.train)
         for key in ("channels_last", "device", "threads", "amp", "seed"):
             train.pop(key)
-        return {"data": self.data, "proxy_resolution": self.resolution, "proxy_width": self.width,
+        from nas.data._spec import data_fingerprint
+
+        return {"data": data_fingerprint(self.data), "proxy_resolution": self.resolution,
+                "proxy_width": self.width,
                 "train_size": self.train_size, "validation_fraction": self.validation_fraction,
                 **train}
 

@@ -40,7 +40,7 @@ class Reward:
                               f"but got {self.mode!r}")
         check_real("target_flops", self.target_flops, minimum=1)
         if self.exponent is not None:
-            check_real("w", self.exponent, minimum=-1e9)
+            check_real("w", self.exponent, minimum=-10, maximum=10)
         check_real("slack", self.slack, minimum=0)
 
     @property

@@ -121,11 +121,14 @@ def trials_remaining(total: int) -> Callable[[list[FrozenTrial]], int]:
 def run_worker(study: optuna.Study, objective: TrialObjective, *, settings: StudySettings,
                name: str, remaining: Callable[[list[FrozenTrial]], int],
                surplus_limit: int | None = None,
+               claim: Callable[[optuna.Trial], None] | None = None,
                on_trial_end: Callable[[FrozenTrial], None] | None = None) -> Outcome:
     """Run trials while ``remaining(trials)`` is positive (or until time runs out).
 
     ``surplus_limit``: on server storages, fail a trial that a simultaneous reservation on
-    another machine made superfluous (the study then holds exactly that many trials)."""
+    another machine made superfluous (the study then holds exactly that many trials).
+    ``claim``: called on the new trial while the study lock is still held (e.g. to fix the
+    grid point it will evaluate, so other workers count it as taken)."""
     outcome = Outcome()
     start = time.monotonic()
     failures = skips = 0
@@ -152,6 +155,8 @@ def run_worker(study: optuna.Study, objective: TrialObjective, *, settings: Stud
 
                     def one_trial(trial: optuna.Trial) -> object:
                         ran.append(trial.number)
+                        if claim is not None:
+                            claim(trial)
                         reservation.release()
                         if surplus_limit is not None and not is_journal(settings.storage):
                             check_surplus(study, trial, surplus_limit)
@@ -213,8 +218,13 @@ def check_surplus(study: optuna.Study, trial: optuna.Trial, trials: int) -> bool
     trials (possible only when workers on several machines reserve at the same instant)."""
     others = study.get_trials(deepcopy=False)
     counts = count_trials([t for t in others if t.state != TrialState.RUNNING])
+    mine = _trial(study, trial.number)
+
+    def order(t: FrozenTrial) -> tuple:
+        return (t.datetime_start or mine.datetime_start, t.number)
+
     earlier_running = sum(1 for t in others if t.state == TrialState.RUNNING
-                          and t.number < trial.number)
+                          and order(t) < order(mine))
     if counts.finished + earlier_running >= trials:
         trial.set_user_attr("surplus", True)
         trial.set_user_attr("fail_reason", f"surplus: the study already has {trials} trials")

@@ -2,13 +2,16 @@
 
 Every trial's randomness (the sampler's draws and the proxy's weights, batch order and
 augmentation) derives from (study seed, trial number), so results do not depend on how many
-workers run or which worker picks a trial. :class:`TrialSeededSampler` achieves this for the
-sampler by building a fresh, seeded sampler for each trial; Optuna's samplers keep no state
-between trials other than their random generator, so nothing else changes.
+workers run or which worker picks a trial. :class:`WorkerSampler` achieves this for the sampler
+by building a fresh, seeded sampler for each trial (Optuna's samplers keep no state between
+trials other than their random generator); it also records each trial's owner first thing.
 """
 
 from __future__ import annotations
 
+import datetime
+import os
+import platform
 from collections.abc import Callable
 from typing import Any
 
@@ -23,19 +26,46 @@ def trial_seed(study_seed: int, trial_number: int) -> int:
                % (2**31 - 1))
 
 
-class TrialSeededSampler(BaseSampler):
-    """Delegates to ``factory(seed)``, rebuilt before every trial with that trial's seed."""
+def record_owner(study, trial) -> None:
+    """Host, pid, process start and start time of the worker that owns ``trial``, written the
+    moment the trial exists, so a worker that dies at any point can be recognised."""
+    pid = os.getpid()
+    owner = {"host": platform.node(), "pid": pid, "pid_start": process_start_ticks(pid),
+             "started_at": datetime.datetime.now(datetime.timezone.utc).isoformat(
+                 timespec="seconds")}
+    for key, value in owner.items():
+        study._storage.set_trial_user_attr(trial._trial_id, key, value)
 
-    def __init__(self, factory: Callable[[int], BaseSampler], study_seed: int) -> None:
+
+def process_start_ticks(pid: int) -> int | None:
+    """Start time of a process (Linux clock ticks since boot), to tell a reused pid apart."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stream:
+            return int(stream.read().rsplit(")", 1)[1].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class WorkerSampler(BaseSampler):
+    """Wraps a sampler: records the trial's owner first, and (``reseed``) rebuilds the sampler
+    with the trial's own seed before every trial."""
+
+    def __init__(self, factory: Callable[[int], BaseSampler], study_seed: int, *,
+                 reseed: bool) -> None:
         self._factory = factory
         self._study_seed = study_seed
-        self._inner = factory(trial_seed(study_seed, 2**31))  # until the first trial
+        self._reseed = reseed
+        self._inner = factory(trial_seed(study_seed, 2**31) if reseed else study_seed)
 
     def __str__(self) -> str:
-        return f"{type(self._inner).__name__}(seeded per trial from {self._study_seed})"
+        how = f"seeded per trial from {self._study_seed}" if self._reseed else \
+            f"seed {self._study_seed}"
+        return f"{type(self._inner).__name__}({how})"
 
     def before_trial(self, study, trial) -> None:
-        self._inner = self._factory(trial_seed(self._study_seed, trial.number))
+        record_owner(study, trial)
+        if self._reseed:
+            self._inner = self._factory(trial_seed(self._study_seed, trial.number))
         self._inner.before_trial(study, trial)
 
     def infer_relative_search_space(self, study, trial):
@@ -54,32 +84,33 @@ class TrialSeededSampler(BaseSampler):
         pass
 
 
-def make_sampler(kind: str, *, seed: int, trials: int,
-                 grid: dict[str, list] | None = None) -> BaseSampler:
+TPE_STARTUP_TRIALS = 10
+NSGA2_POPULATION = 20
+
+
+def make_sampler(kind: str, *, seed: int, grid: dict[str, list] | None = None) -> BaseSampler:
     """``tpe`` (multivariate, constant liar for parallel workers), ``random``, ``nsga2`` or
-    ``grid`` (needs ``grid``), seeded per trial."""
+    ``grid`` (needs ``grid``). Settings never depend on ``--trials``, so topping up a study
+    does not change how it samples."""
     if kind == "tpe":
-        startup = max(4, min(10, trials // 3))
-
-        def factory(trial_seed_value: int) -> BaseSampler:
-            return optuna.samplers.TPESampler(seed=trial_seed_value, multivariate=True,
-                                              constant_liar=True, n_startup_trials=startup)
+        def factory(value: int) -> BaseSampler:
+            return optuna.samplers.TPESampler(seed=value, multivariate=True, constant_liar=True,
+                                              n_startup_trials=TPE_STARTUP_TRIALS)
     elif kind == "random":
-        def factory(trial_seed_value: int) -> BaseSampler:
-            return optuna.samplers.RandomSampler(seed=trial_seed_value)
+        def factory(value: int) -> BaseSampler:
+            return optuna.samplers.RandomSampler(seed=value)
     elif kind == "nsga2":
-        population = max(4, min(20, trials // 2))
-
-        def factory(trial_seed_value: int) -> BaseSampler:
-            return optuna.samplers.NSGAIISampler(seed=trial_seed_value,
-                                                 population_size=population)
+        def factory(value: int) -> BaseSampler:
+            return optuna.samplers.NSGAIISampler(seed=value, population_size=NSGA2_POPULATION)
     elif kind == "grid":
         # GridSampler shuffles its grid with the seed, and grid ids must mean the same point in
         # every worker: one fixed seed, never re-seeded per trial.
-        return optuna.samplers.GridSampler(grid, seed=seed)
+        def factory(value: int) -> BaseSampler:
+            return optuna.samplers.GridSampler(grid, seed=value)
+        return WorkerSampler(factory, seed, reseed=False)
     else:
         raise ValueError(f"sampler must be tpe, random, nsga2 or grid, but got {kind!r}")
-    return TrialSeededSampler(factory, seed)
+    return WorkerSampler(factory, seed, reseed=True)
 
 
 def make_pruner(kind: str, *, epochs: int) -> optuna.pruners.BasePruner:

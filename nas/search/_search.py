@@ -4,7 +4,6 @@ proxies on real data, and reward accuracy under the FLOP budget, as resumable Op
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -75,19 +74,19 @@ class SearchOptions:
                  self.reward]
         if self.multi:
             parts.append("multi")
+        if self.study.seed:
+            parts.append(f"seed{self.study.seed}")
         return "-".join(parts)
 
     def identity(self, space: Space) -> dict:
         """What a study is: refused if a re-run under the same name differs in any of it."""
-        kind, _, path = self.proxy.data.partition(":")
         reward = self.reward_function()
         return {
             "kind": "search", "space": space.name, "space_fingerprint": space.fingerprint,
             "target_flops": self.target_flops, "target_resolution": space.target_resolution,
             "target_num_classes": space.target_num_classes, "reward": self.reward,
             "w": reward.w, "slack": self.slack, "objective": self.objective,
-            **self.proxy.identity(),
-            "data": kind if not path else f"{kind}:{os.path.basename(os.path.normpath(path))}",
+            "seed": self.study.seed, **self.proxy.identity(),
         }
 
 
@@ -129,7 +128,7 @@ def prepare(options: SearchOptions, *, threads: int | None = None) -> Prepared:
     study = open_study(
         storage=storage, name=name, identity=options.identity(space),
         directions=["maximize", "minimize"] if options.multi else ["maximize"],
-        sampler=make_sampler(sampler_kind, seed=options.study.seed, trials=options.study.trials),
+        sampler=make_sampler(sampler_kind, seed=options.study.seed),
         pruner=make_pruner(options.study.pruner, epochs=options.proxy.train.epochs),
         manifest_document=manifest(options=_plain(options), threads=threads,
                                    device=options.proxy.train.device))

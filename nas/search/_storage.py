@@ -56,18 +56,43 @@ def _one_line(error: BaseException) -> str:
     return text[0] if text else type(error).__name__
 
 
+def _check_journal(path: Path) -> None:
+    """Refuse (before writing anything) a file that is not an Optuna journal."""
+    try:
+        with path.open("rb") as stream:
+            first = stream.readline(1 << 16)
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise StudyError(f"storage {str(path)!r} must be readable, but got "
+                         f"{_one_line(error)}") from None
+    if not first:
+        return
+    try:
+        record = json.loads(first)
+    except ValueError:
+        record = None
+    if not isinstance(record, dict) or "op_code" not in record:
+        raise StudyError(f"storage {str(path)!r} must be an Optuna journal file, but its first "
+                         f"line is not a journal record")
+
+
 def make_storage(url: str | None, *, root: str, name: str) -> BaseStorage:
     """Open (creating if needed) the storage; unreachable servers raise StudyError."""
     path = journal_path(url, root, name)
     if path is not None:
         if path.exists() and path.is_dir():
             raise StudyError(f"storage {str(path)!r} must be a journal file, but it is a directory")
+        _check_journal(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             return JournalStorage(JournalFileBackend(str(path), JournalFileOpenLock(str(path))))
         except OSError as error:
             raise StudyError(f"storage {str(path)!r} must be writable, but got "
                              f"{_one_line(error)}") from None
+        except Exception as error:  # e.g. a file that is not an Optuna journal
+            raise StudyError(f"storage {str(path)!r} must be an Optuna journal file, but "
+                             f"reading it failed: {type(error).__name__}") from None
     scheme = url.split("://", 1)[0].lower()
     try:
         if scheme.startswith("redis"):

@@ -93,7 +93,7 @@ def find_trial(study: optuna.Study, which: str) -> FrozenTrial:
             raise StudyError(f"study {study.study_name!r} must have a complete trial, "
                              f"but has none yet")
         return trial
-    if not which.isdigit():
+    if not (which.isascii() and which.isdecimal()):
         raise StudyError(f"trial must be 'best' or a trial number, but got {which!r}")
     trials = {t.number: t for t in study.get_trials(deepcopy=False)}
     if int(which) not in trials:

@@ -8,18 +8,30 @@ started later) means the worker is gone. RDB storages use Optuna's own heartbeat
 
 from __future__ import annotations
 
+import datetime
 import os
 import platform
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from nas.search._evaluate import _process_start_ticks
+from nas.search._sampling import process_start_ticks
+
+
+ORPHAN_SECONDS = 600
 
 
 def worker_alive(trial: FrozenTrial) -> bool | None:
-    """True / False for a trial started on this host; None when it cannot be told."""
+    """True / False for a trial started on this host; None when it cannot be told. A trial
+    with no recorded owner (its worker died within milliseconds of creating it) counts as dead
+    once it is ten minutes old."""
     attrs = trial.user_attrs
+    if "pid" not in attrs:
+        started = trial.datetime_start
+        if started is not None and (datetime.datetime.now() - started).total_seconds() > \
+                ORPHAN_SECONDS:
+            return False
+        return None
     if attrs.get("host") != platform.node() or not isinstance(attrs.get("pid"), int):
         return None
     pid = attrs["pid"]
@@ -28,9 +40,9 @@ def worker_alive(trial: FrozenTrial) -> bool | None:
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass  # someone else's process: only its start time can tell
     started = attrs.get("pid_start")
-    return started is None or _process_start_ticks(pid) in (None, started)
+    return started is None or process_start_ticks(pid) in (None, started)
 
 
 def fail_trial(study: optuna.Study, trial: FrozenTrial, reason: str) -> bool:
@@ -50,7 +62,9 @@ def sweep_dead_workers(study: optuna.Study) -> list[int]:
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         if worker_alive(trial) is not False:
             continue
-        reason = f"worker died (pid {trial.user_attrs['pid']} on {trial.user_attrs['host']})"
+        attrs = trial.user_attrs
+        reason = (f"worker died (pid {attrs['pid']} on {attrs['host']})" if "pid" in attrs
+                  else "worker died before recording itself")
         if not fail_trial(study, trial, reason):
             continue
         swept.append(trial.number)

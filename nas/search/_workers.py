@@ -15,12 +15,15 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 from tqdm import tqdm
 
+from nas._errors import NasError
 from nas.search._runner import Outcome, RunFailed, Terminated, run_worker, terminate_on_sigterm
 from nas.search._storage import worker_threads
 from nas.search._summary import state_label
 from nas.search._sweeper import sweep_dead_workers
 
 EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_CRASHED = 3
 
 
 @dataclass
@@ -79,10 +82,17 @@ def _child(worker, make_objective, options, threads: int, index: int) -> None:
         settings = dataclasses.replace(options.study, workers=1)
         outcome = run_worker(prepared.study, make_objective(prepared, progress=False),
                              settings=settings, name=prepared.name,
-                             remaining=prepared.remaining, surplus_limit=prepared.surplus_limit)
+                             remaining=prepared.remaining, surplus_limit=prepared.surplus_limit,
+                             claim=getattr(prepared, "claim", None))
     except RunFailed as error:
         print(f"nas worker {index}: error: {error}", file=sys.stderr)
         sys.exit(EXIT_FAILED)
+    except NasError as error:
+        print(f"nas worker {index}: error: {error}", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
+    except Exception as error:  # a bug or a broken storage: report it, let the parent sweep
+        print(f"nas worker {index}: error: {type(error).__name__}: {error}", file=sys.stderr)
+        sys.exit(EXIT_CRASHED)
     if outcome.signal is not None:
         sys.exit(128 + outcome.signal)
 
@@ -113,7 +123,8 @@ def run_study(prepared, *, worker, make_objective, settings, progress: bool,
                 outcome: Outcome = run_worker(
                     study, make_objective(prepared, progress=progress), settings=settings,
                     name=name, remaining=prepared.remaining,
-                    surplus_limit=prepared.surplus_limit, on_trial_end=lambda trial: refresh())
+                    surplus_limit=prepared.surplus_limit, claim=getattr(prepared, "claim", None),
+                    on_trial_end=lambda trial: refresh())
             except RunFailed as error:
                 run.failure = str(error)
             else:
@@ -149,6 +160,8 @@ def _run_processes(prepared, worker, make_objective, settings, run: StudyRun, re
     codes = [process.exitcode for process in processes]
     if run.signal is None and EXIT_FAILED in codes:
         run.failure = "a worker stopped after too many consecutive failed trials"
-    elif run.signal is None and any(code not in (0, EXIT_FAILED) for code in codes):
+    elif run.signal is None and EXIT_BAD_INPUT in codes:
+        run.failure = "a worker could not start (its error is printed above)"
+    elif run.signal is None and any(code != 0 for code in codes):
         sweep_dead_workers(run.study)
         run.failure = f"a worker process ended abnormally (exit codes {codes})"

@@ -147,6 +147,8 @@ def train_full(options: FullTrainOptions, *,
                on_epoch: Callable[[EpochResult, int], None] | None = None) -> FullTrainResult:
     """Train, checkpointing after every epoch; return the result written to ``result.json``."""
     out = Path(options.out)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {str(out)!r} must be a directory, but it is a file")
     checkpoint_path = out / CHECKPOINT
     if checkpoint_path.exists() and not options.resume:
         raise ConfigError(f"{checkpoint_path} already exists: pass --resume to continue that "
@@ -157,6 +159,8 @@ def train_full(options: FullTrainOptions, *,
 
     def data_at(resolution: int) -> ImageData:
         if resolution not in cache:
+            for stale in [r for r in cache if r != options.final_resolution]:
+                del cache[stale]  # progressive runs keep only the final and current sizes
             cache[resolution] = load_data(options.data, resolution=resolution,
                                           seed=options.train.seed,
                                           validation_fraction=options.validation_fraction,
@@ -184,6 +188,8 @@ def train_full(options: FullTrainOptions, *,
         model.load_state_dict(saved["state_dict"])
         trainer.load_state_dict(saved["trainer"])
         torch.set_rng_state(saved["torch_rng"])
+        if saved.get("cuda_rng") and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(saved["cuda_rng"])
         history, start_epoch, elapsed = saved["history"], saved["epoch"] + 1, saved["seconds"]
     begin = time.perf_counter() - elapsed
     for epoch in range(start_epoch, options.train.epochs + 1):
@@ -198,7 +204,9 @@ def train_full(options: FullTrainOptions, *,
         buffer = io.BytesIO()
         torch.save({"state_dict": model.state_dict(), "arch": to_dict(arch),
                     "protocol": options.protocol(), "trainer": trainer.state_dict(),
-                    "torch_rng": torch.get_rng_state(), "epoch": epoch, "history": history,
+                    "torch_rng": torch.get_rng_state(),
+                    "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available()
+                    else [], "epoch": epoch, "history": history,
                     "seconds": time.perf_counter() - begin}, buffer)
         atomic_write(checkpoint_path, buffer.getvalue())
         if on_epoch is not None:

@@ -49,6 +49,7 @@ def write_files(root):
     batch = pickle.dumps({b"data": numpy.zeros((10, 3072), numpy.uint8), b"labels": [0] * 10})
     (cifar / "data_batch_1").write_bytes(batch[:100])
     torch.save([1, 2, 3], root / "list.pt")
+    (root / "notes.txt").write_text("not an Optuna journal\n")
     (root / "garbage.pt").write_bytes(b"this is not a checkpoint")
     del space
 
@@ -108,6 +109,17 @@ CASES = [
     (["export", "--study", "absent"], "study 'absent' must exist"),
     (["family", "--base", "efficientnet-b0", "--preset", "efficientnet", "--phis", "9-3"],
      "phis must be a range"),
+    (["family", "--base", "efficientnet-b0", "--alpha", "1e200", "--beta", "1", "--gamma", "1",
+      "--phis", "0-2"], "must be at most 100"),
+    (SEARCH + ["--train-size", "5"], "each split must hold at least one image of each"),
+    (SEARCH + ["--validation-fraction", "0.003"], "each split must hold at least one image"),
+    (SEARCH + ["--w", "-1000"], "w must be a number >= -10 and <= 10"),
+    (SEARCH + ["--storage", "notes.txt"], "must be an Optuna journal file"),
+    (["export", "efficientnet-b0", "-o", "empty"], "must be a writable file path"),
+    (["train", "efficientnet-b0", "--out", "notes.txt", "--resolution", "16"],
+     "must be a directory, but it is a file"),
+    (["train", "efficientnet-b0", "--resolution", "4"], "--resolution: must be an integer >= 8"),
+    (["scale", "--base", "efficientnet-b0", "--step", "0.001"], "at most 201 values"),
 ]
 
 

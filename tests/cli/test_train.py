@@ -50,3 +50,11 @@ def test_train_bad_input(cli, tmp_path):
         assert result.returncode == 2, result.stderr
         assert message in result.stderr and "Traceback" not in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_diverging_training_is_one_line_exit_1(cli, tmp_path):
+    save(load_space("tiny").baseline(), tmp_path / "tiny.yaml")
+    result = cli("train", "tiny.yaml", "--resolution", "16", "--epochs", "1", "--lr", "1e12",
+                 "--threads", "1")
+    assert result.returncode == 1
+    assert "loss became" in result.stderr and "Traceback" not in result.stderr

@@ -59,8 +59,11 @@ def test_rerun_tops_up_without_rerunning_finished_trials(tmp_path):
 
 def test_same_seed_same_results_on_fresh_stores(tmp_path):
     def once(root):
-        run_search(tiny_search_options(root, study={"trials": 2, "seed": 11}), progress=False)
-        return [(t.params, t.user_attrs["accuracy_per_epoch"]) for t in load(root).get_trials()]
+        run = run_search(tiny_search_options(root, study={"trials": 2, "seed": 11}),
+                         progress=False)
+        assert run.name == "tiny-digits-5M-soft-seed11"
+        return [(t.params, t.user_attrs["accuracy_per_epoch"])
+                for t in load(root, run.name).get_trials()]
     assert once(tmp_path / "a") == once(tmp_path / "b")
 
 
@@ -112,3 +115,39 @@ def test_median_pruner_prunes_with_per_epoch_reward(tmp_path):
     trials = load(tmp_path).get_trials()
     assert all(len(t.intermediate_values) >= 1 for t in trials)
     assert sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials) == 6
+
+
+def test_seed_and_data_content_are_part_of_a_studys_identity(tmp_path):
+    import numpy
+    from sklearn.datasets import load_digits
+    digits = load_digits()
+    images = (digits.images * 15).astype(numpy.uint8)
+    numpy.savez(tmp_path / "a.npz", x_train=images, y_train=digits.target)
+    (tmp_path / "moved").mkdir()
+    numpy.savez(tmp_path / "moved" / "a.npz", x_train=images, y_train=digits.target)
+    name = {"name": "ident", "trials": 1}
+    run_search(tiny_search_options(tmp_path, study=name, proxy={"data": f"npz:{tmp_path}/a.npz"}),
+               progress=False)
+    # the same content at another path is the same data set
+    moved = run_search(tiny_search_options(
+        tmp_path, study=name, proxy={"data": f"npz:{tmp_path}/moved/a.npz"}), progress=False)
+    assert moved.ran == 0
+    numpy.savez(tmp_path / "a.npz", x_train=images[::-1], y_train=digits.target[::-1])
+    with pytest.raises(StudyError, match="data="):
+        run_search(tiny_search_options(tmp_path, study=name,
+                                       proxy={"data": f"npz:{tmp_path}/a.npz"}), progress=False)
+    with pytest.raises(StudyError, match="seed=0 \\(this run: 1\\)"):
+        run_search(tiny_search_options(tmp_path, study={**name, "seed": 1},
+                                       proxy={"data": f"npz:{tmp_path}/moved/a.npz"}),
+                   progress=False)
+    assert tiny_search_options(tmp_path, study={"seed": 3}).study_name(
+        load_space("tiny")).endswith("-seed3")
+
+
+@pytest.mark.parametrize("which", ["\u00b2", "x", "-1", "99"])
+def test_find_trial_rejects_what_is_not_a_trial(which):
+    from nas.search import find_trial
+    study = optuna.create_study()
+    study.add_trial(optuna.trial.create_trial(value=1.0))
+    with pytest.raises(StudyError, match="trial must be"):
+        find_trial(study, which)
