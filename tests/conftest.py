@@ -15,7 +15,19 @@ import torch
 from nas.arch import Arch, Stage
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+
+
+def _shared() -> Path:
+    """The workplace's shared folder (reference figures, real data): $NAS_SHARED, else
+    ../shared beside the checkout, else /work/shared."""
+    candidates = [os.environ.get("NAS_SHARED"), ROOT.parent / "shared", "/work/shared"]
+    for candidate in filter(None, candidates):
+        if (Path(candidate) / "reference").is_dir():
+            return Path(candidate)
+    return ROOT.parent / "shared"
+
+
+SHARED = _shared()
 REFERENCE = json.loads((SHARED / "reference" / "efficientnet_reference.json").read_text())
 CIFAR_NPZ = SHARED / "data" / "cifar10_jpeg_10k.npz"
 
