@@ -35,11 +35,12 @@ def write_best(study: optuna.Study, name: str, root: str = "."):
     return trial, path
 
 
-def summary_document(run, *, storage: str | None, root: str, extra: dict | None = None) -> dict:
+def summary_document(run, *, storage: str | None, root: str, best_path,
+                     extra: dict | None = None) -> dict:
     study = run.study
     trials = study.get_trials(deepcopy=False)
     counts = count_trials(trials)
-    trial, path = write_best(study, run.name, root)
+    trial, path = best_trial(study), best_path
     document = {
         "study": run.name,
         "storage": describe_storage(storage, root, run.name),
@@ -88,7 +89,9 @@ def print_summary(run, document: dict, *, value_name: str = "reward") -> None:
 def finish(run, *, storage: str | None, root: str, as_json: bool, extra: dict | None = None,
            value_name: str = "reward") -> int:
     """Print the summary; return the exit code (130/143 when interrupted, 1 on failure)."""
-    document = summary_document(run, storage=storage, root=root, extra=extra)
+    _, best_path = write_best(run.study, run.name, root)
+    document = summary_document(run, storage=storage, root=root, best_path=best_path,
+                                extra=extra)
     if as_json:
         print_json(document)
     else:

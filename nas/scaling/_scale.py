@@ -9,7 +9,6 @@ validation accuracy.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -25,9 +24,9 @@ from nas.scaling._grid import Point, all_points, enumerate_grid, parse_decimal, 
 from nas.search._evaluate import get_data, record_candidate, record_worker, train_candidate
 from nas.search._options import ProxySettings, StudySettings, data_slug
 from nas.search._sampling import make_pruner, make_sampler
-from nas.search._storage import make_storage, manifest, open_study, study_lock, worker_threads
+from nas.search._open import open_run
+from nas.search._storage import study_lock
 from nas.search._workers import run_study
-from nas.train import resolve_device
 
 PARAMETER = "point"
 
@@ -125,18 +124,12 @@ def prepare_scale(options: ScaleOptions, *, threads: int | None = None,
                   requeue: bool = True) -> PreparedScale:
     """Validate input, then open or create the grid study."""
     points = options.all_points()
-    resolve_device(options.proxy.train.device)
-    get_data(options.proxy, resolution=options.proxy.resolution, seed=options.study.seed)
-    threads = threads or worker_threads(options.study.workers, options.proxy.train.threads)
     name = options.study_name()
-    storage = make_storage(options.study.storage, root=options.study.root, name=name)
     grid = {PARAMETER: [point.label for point in points]}
-    study = open_study(
-        storage=storage, name=name, identity=options.identity(), directions=["maximize"],
+    study, threads = open_run(
+        options, name=name, identity=options.identity(), directions=["maximize"],
         sampler=make_sampler("grid", seed=options.study.seed, grid=grid),
-        pruner=make_pruner("none", epochs=options.proxy.train.epochs),
-        manifest_document=manifest(options=dataclasses.asdict(options), threads=threads,
-                                   device=options.proxy.train.device))
+        pruner=make_pruner("none", epochs=options.proxy.train.epochs), threads=threads)
     if requeue:
         with study_lock(options.study.storage, options.study.root, name):
             _requeue_failed_points(study, points)

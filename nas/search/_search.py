@@ -3,7 +3,6 @@ proxies on real data, and reward accuracy under the FLOP budget, as resumable Op
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -21,10 +20,9 @@ from nas.search._options import (
 from nas.search._reward import Reward
 from nas.search._runner import trials_remaining
 from nas.search._sampling import make_pruner, make_sampler
-from nas.search._storage import make_storage, manifest, open_study, worker_threads
+from nas.search._open import open_run
 from nas.search._workers import run_study
 from nas.space import Space, load_space
-from nas.train import resolve_device
 from nas._errors import ConfigError
 
 
@@ -119,27 +117,18 @@ def prepare(options: SearchOptions, *, threads: int | None = None) -> Prepared:
     Nothing is written before all input has been checked."""
     space = load_space(options.space)
     reward = options.reward_function()
-    resolve_device(options.proxy.train.device)
-    get_data(options.proxy, resolution=options.proxy.resolution, seed=options.study.seed)
-    threads = threads or worker_threads(options.study.workers, options.proxy.train.threads)
     name = options.study_name(space)
-    storage = make_storage(options.study.storage, root=options.study.root, name=name)
     sampler_kind = options.study.sampler or ("nsga2" if options.multi else "tpe")
-    study = open_study(
-        storage=storage, name=name, identity=options.identity(space),
+    study, threads = open_run(
+        options, name=name, identity=options.identity(space),
         directions=["maximize", "minimize"] if options.multi else ["maximize"],
         sampler=make_sampler(sampler_kind, seed=options.study.seed),
         pruner=make_pruner(options.study.pruner, epochs=options.proxy.train.epochs),
-        manifest_document=manifest(options=_plain(options), threads=threads,
-                                   device=options.proxy.train.device))
+        threads=threads)
     if options.baseline:
         study.enqueue_trial(space.baseline_params(), user_attrs={"baseline": True},
                             skip_if_exists=True)
     return Prepared(options, space, reward, name, study, threads)
-
-
-def _plain(options) -> dict:
-    return dataclasses.asdict(options)
 
 
 def make_objective(prepared: Prepared, *, progress: bool) -> Callable[[optuna.Trial], object]:
