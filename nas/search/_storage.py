@@ -107,14 +107,16 @@ def make_storage(url: str | None, *, root: str, name: str) -> BaseStorage:
         from optuna.storages import RetryHeartbeatStaleTrialCallback
 
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        for attempt in range(3):  # workers starting together race to create Optuna's tables
+        for attempt in range(5):  # workers starting together race to create Optuna's tables
             try:
                 return RDBStorage(
                     url, engine_kwargs={"pool_pre_ping": True},
                     heartbeat_interval=HEARTBEAT_SECONDS, grace_period=GRACE_SECONDS,
                     heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=1))
             except Exception as error:
-                if attempt == 2 or "IntegrityError" not in type(error).__name__:
+                racing = type(error).__name__ in ("IntegrityError", "ProgrammingError") and (
+                    "already exists" in str(error) or "duplicate" in str(error).lower())
+                if attempt == 4 or not racing:
                     raise
                 time.sleep(0.5 + random.random())
     except (ModuleNotFoundError, ImportError) as error:
