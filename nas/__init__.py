@@ -7,7 +7,8 @@ The public surface, imported on first use (``import nas`` itself loads neither t
     model = nas.build_model(arch)                   # torch.nn.Module
     bigger = nas.scale(arch, width=1.1, depth=1.2, resolution=1.15)
     nas.export(arch, "timm")                        # or "yaml", "json"
-    nas.run_search(nas.SearchOptions(target_flops=400_000_000))
+    run = nas.run_search(nas.SearchOptions(target_flops=400_000_000))  # a nas.StudyRun
+    run.outputs["best"], run.summary                # best.yaml, the summary document
 """
 
 from nas._lazy import attach
@@ -21,7 +22,8 @@ __getattr__, __dir__, __all__ = attach(__name__, {
     "model": ["build_model"],
     "data": ["load_data"],
     "train": ["TrainConfig", "FullTrainOptions", "train_full"],
-    "search": ["SearchOptions", "ProxySettings", "StudySettings", "Reward", "run_search"],
+    "study": ["StudySettings", "StudyRun"],
+    "search": ["SearchOptions", "ProxySettings", "Reward", "run_search"],
     "scaling": ["ScaleOptions", "run_scale", "compound_family", "published_family"],
-    "export": ["export", "to_timm"],
+    "exporting": ["EXPORT_FORMATS", "export", "to_timm"],
 })

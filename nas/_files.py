@@ -24,9 +24,24 @@ def read_text(path: str | os.PathLike, *, what: str = "file") -> str:
                           f"but got {error.strerror or error}") from None
 
 
+def _umask() -> int:
+    """The process's umask (read from /proc on Linux, else set and restored at once)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as stream:
+            for line in stream:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: str | os.PathLike, data: str | bytes) -> Path:
     """Write ``data`` to ``path`` via a synced temporary file and ``os.replace``; return the
-    path. An unwritable path is a ConfigError."""
+    path. The file gets the mode a plain ``open(path, "w")`` would (``0666 & ~umask``, e.g.
+    0644), not the temporary file's 0600. An unwritable path is a ConfigError."""
     path = Path(path)
     try:
         if path.is_dir():
@@ -37,6 +52,7 @@ def atomic_write(path: str | os.PathLike, data: str | bytes) -> Path:
         raise ConfigError(f"{str(path)!r} must be a writable file path, but got "
                           f"{error.strerror or error}") from None
     try:
+        os.fchmod(handle, 0o666 & ~_umask())
         with os.fdopen(handle, "wb") as stream:
             stream.write(data.encode("utf-8") if isinstance(data, str) else data)
             stream.flush()

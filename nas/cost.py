@@ -22,7 +22,7 @@ from nas.arch import (
     output_size,
     squeeze_channels,
 )
-from nas.arch._config import check_int
+from nas._checks import check_int
 
 FLOP_UNIT = "fvcore FLOPs (one fused multiply-add = one FLOP)"
 

@@ -37,11 +37,19 @@ from typing import Any
 
 from nas._errors import ConfigError
 from nas._files import read_text
-from nas.arch import Arch, Stage, decode, round_channels
-from nas.arch._config import check_int
-from nas.arch._io import parse_document
+from nas.arch import Arch, Stage, decode, parse_document, round_channels
+from nas._checks import check_int
 
-SPACES_DIRECTORY = Path(__file__).resolve().parents[1] / "search_spaces"
+def _spaces_directory() -> Path:
+    """The built-in spaces: ``nas/search_spaces`` in an installed package (the wheel maps the
+    project's top-level ``search_spaces/`` there), else ``search_spaces/`` beside the package in
+    a source checkout."""
+    package = Path(__file__).resolve().parent
+    installed = package / "search_spaces"
+    return installed if installed.is_dir() else package.parent / "search_spaces"
+
+
+SPACES_DIRECTORY = _spaces_directory()
 CHOICE_FIELDS = ("block_type", "kernel_size", "expand_ratio", "se_ratio", "repeats_delta",
                  "width_multiplier")
 PARAMETER_FIELDS = ("block_type", "kernel_size", "expand_ratio", "se_ratio", "repeats",
@@ -101,15 +109,23 @@ class Space:
         return math.prod(len(options) for options in self.parameters().values())
 
     def arch(self, params: dict[str, Any]) -> Arch:
-        """The architecture (at the target resolution and classes) for Optuna ``params``."""
+        """The architecture (at the target resolution and classes) for Optuna ``params``, which
+        must give every parameter of :meth:`parameters`."""
         stages = []
         for index, stage in enumerate(self.stages, start=1):
             values = {}
             for field, options in stage.options.items():
                 name = f"stage{index}.{field}"
-                value = params.get(name, options[0]) if len(options) > 1 else options[0]
+                if len(options) == 1:
+                    values[field] = options[0]
+                    continue
+                if name not in params:
+                    raise ConfigError(f"{self.name}: parameter {name} must be given (one of "
+                                      f"{list(options)}), but it is missing")
+                value = params[name]
                 if value not in options:
-                    raise ConfigError(f"{name} must be one of {list(options)}, but got {value!r}")
+                    raise ConfigError(f"{self.name}: parameter {name} must be one of "
+                                      f"{list(options)}, but got {value!r}")
                 values[field] = value
             stages.append(stage.stage(values))
         return Arch(stages=tuple(stages), resolution=self.target_resolution,

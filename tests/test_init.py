@@ -21,3 +21,21 @@ def test_import_is_light():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=ROOT, timeout=60)
     assert result.stdout.strip() == "[]", result.stderr
+
+
+def test_public_names_keep_their_meaning_after_every_submodule_is_imported():
+    code = """
+import importlib, pkgutil, types, nas
+nas.to_timm
+text = nas.export(nas.preset("efficientnet-b0"), "yaml")
+for module in pkgutil.walk_packages(nas.__path__, "nas."):
+    if module.name != "nas.__main__":
+        importlib.import_module(module.name)
+shadowed = [name for name in nas.__all__ if isinstance(getattr(nas, name), types.ModuleType)]
+assert callable(nas.export) and nas.export(nas.preset("efficientnet-b0"), "yaml") == text
+print(shadowed)
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

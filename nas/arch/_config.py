@@ -8,44 +8,17 @@ config cannot exist.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from nas._checks import check_int, check_real, is_int
 from nas._errors import ConfigError
 
 BLOCK_TYPES = ("ds", "ir", "er")
 """``ds`` depthwise-separable, ``ir`` MBConv (inverted residual), ``er`` fused-MBConv."""
 
 ACTIVATIONS = ("swish", "relu", "relu6", "hard_swish")
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_real(value: object) -> bool:
-    return (_is_int(value) or isinstance(value, float)) and math.isfinite(value)
-
-
-def check_int(name: str, value: object, *, minimum: int) -> int:
-    """Return ``value`` if it is an integer >= ``minimum``, else raise :class:`ConfigError`."""
-    if not _is_int(value) or value < minimum:
-        raise ConfigError(f"{name} must be an integer >= {minimum}, but got {value!r}")
-    return value
-
-
-def check_real(name: str, value: object, *, minimum: float, maximum: float | None = None,
-               include_maximum: bool = True) -> float:
-    """Return ``value`` as a float if it is a finite number in range, else raise."""
-    in_range = _is_real(value) and value >= minimum
-    if in_range and maximum is not None:
-        in_range = value <= maximum if include_maximum else value < maximum
-    if not in_range:
-        upper = "" if maximum is None else f" and {'<=' if include_maximum else '<'} {maximum:g}"
-        raise ConfigError(f"{name} must be a number >= {minimum:g}{upper}, but got {value!r}")
-    return float(value)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -77,10 +50,10 @@ class Stage:
             raise ConfigError(
                 f"block_type must be one of {', '.join(BLOCK_TYPES)}, but got {self.block_type!r}")
         check_int("repeats", self.repeats, minimum=1)
-        if not _is_int(self.kernel_size) or self.kernel_size < 1 or self.kernel_size % 2 == 0:
+        if not is_int(self.kernel_size) or self.kernel_size < 1 or self.kernel_size % 2 == 0:
             raise ConfigError(
                 f"kernel_size must be an odd integer >= 1, but got {self.kernel_size!r}")
-        if not _is_int(self.stride) or self.stride not in (1, 2):
+        if not is_int(self.stride) or self.stride not in (1, 2):
             raise ConfigError(f"stride must be 1 or 2, but got {self.stride!r}")
         expand_ratio = check_real("expand_ratio", self.expand_ratio, minimum=1)
         if self.block_type == "ds" and expand_ratio != 1:
@@ -105,7 +78,10 @@ class Arch:
         resolution: input height = width in pixels.
         num_classes: outputs of the final linear layer.
         dropout: dropout probability before the classifier, in [0, 1).
-        drop_path_rate: stochastic-depth probability of the last block (linear in block index).
+        drop_path_rate: stochastic-depth scale: block i (0-based, of n) drops its residual
+            branch with probability drop_path_rate × i / n, so the first block never drops and
+            the last drops with drop_path_rate × (n - 1) / n; blocks without a residual
+            connection never drop.
         activation: ``swish`` (SiLU), ``relu``, ``relu6`` or ``hard_swish``.
     """
 

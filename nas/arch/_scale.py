@@ -9,7 +9,8 @@ import dataclasses
 import math
 
 from nas._errors import ConfigError
-from nas.arch._config import Arch, check_int, check_real
+from nas._checks import check_int, check_real
+from nas.arch._config import Arch
 
 CHANNEL_DIVISOR = 8
 MAX_COEFFICIENT = 100.0

@@ -20,7 +20,15 @@ class Parser(argparse.ArgumentParser):
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Shows defaults and keeps the hand-wrapped descriptions."""
+    """Shows each default once and keeps the hand-wrapped descriptions: "(default: X)" is added
+    only where the help text does not already say its default, and never for an unset (None)
+    value or an off switch."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if "default" in text or action.default in (None, False, argparse.SUPPRESS):
+            return text
+        return super()._get_help_string(action)
 
 
 def add_json_flag(parser: argparse.ArgumentParser) -> None:

@@ -8,7 +8,7 @@ from nas._errors import ConfigError
 from nas._files import atomic_write
 from nas.cli._common import HelpFormatter
 from nas.cli._targets import TARGET_HELP, resolve_target, study_arch
-from nas.export import EXPORT_FORMATS, export
+from nas.exporting import EXPORT_FORMATS, export
 
 DESCRIPTION = """\
 Export an architecture as our config (yaml, json) or as timm's EfficientNet arguments (timm).

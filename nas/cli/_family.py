@@ -78,10 +78,9 @@ def _inputs(args):
 
 
 def run(args: argparse.Namespace) -> int:
-    from nas.arch import save
     from nas.cost import count
     from nas.scaling import compound_family, compound_member, member_rows, parse_phis
-    from nas.scaling import published_family
+    from nas.scaling import published_family, write_family
 
     phis = parse_phis(args.phis)
     base, name, alpha, beta, gamma = _inputs(args)
@@ -96,11 +95,7 @@ def run(args: argparse.Namespace) -> int:
         base_flops = count(compound_member(base, phi=0, alpha=alpha, beta=beta, gamma=gamma,
                                            name=name).arch).flops
     out = args.out or os.path.join("studies", f"{name}-family")
-    paths = []
-    for member in members:
-        path = os.path.join(out, f"{member.name}.yaml")
-        save(member.arch, path)
-        paths.append(path)
+    paths = [str(path) for path in write_family(members, out)]
     rows = member_rows(members, base_flops=base_flops)
     for row, path in zip(rows, paths):
         row["config"] = path

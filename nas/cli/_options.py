@@ -12,7 +12,8 @@ from nas.cli._common import (
     positive_int,
 )
 from nas.data import DATA_HELP
-from nas.search import PRUNERS, SAMPLERS, ProxySettings, StudySettings
+from nas.search import ProxySettings
+from nas.study import PRUNERS, SAMPLERS, STORAGE_HELP, StudySettings
 from nas.train import OPTIMIZERS, SCHEDULES, TrainConfig
 
 _DEFAULT_TRAIN = TrainConfig()
@@ -54,6 +55,9 @@ def add_train_options(parser: argparse.ArgumentParser, *, epochs: int) -> None:
                        default=_DEFAULT_TRAIN.label_smoothing, help="label smoothing")
     group.add_argument("--no-augment", action="store_true",
                        help="no random translation / flips")
+    group.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None,
+                       help="horizontal flips when augmenting (default: on for colour photos "
+                            "only, off for grayscale images and digits)")
     group.add_argument("--no-channels-last", action="store_true",
                        help="train in NCHW instead of channels_last")
     group.add_argument("--device", default="cpu", metavar="DEVICE",
@@ -69,10 +73,7 @@ def add_study_options(parser: argparse.ArgumentParser, *, trials: int | None) ->
     group.add_argument("--study", default=None, metavar="NAME",
                        help="study name (default: derived from the options)")
     group.add_argument("--storage", default=None, metavar="URL",
-                       help="Optuna storage: a journal file path, sqlite:///FILE, "
-                            "postgresql://USER:PASSWORD@HOST/DB, mysql://..., redis://..., or "
-                            "grpc://HOST:PORT (default: studies/<study>/journal.log, which "
-                            "needs no server and serves several local workers)")
+                       help=STORAGE_HELP)
     group.add_argument("--seed", type=non_negative_int, default=0,
                        help="study seed; each trial's seed derives from (seed, trial number)")
     if trials is not None:
@@ -100,6 +101,7 @@ def train_config(args: argparse.Namespace, **overrides) -> TrainConfig:
         "learning_rate": args.lr, "momentum": args.momentum, "weight_decay": args.weight_decay,
         "schedule": args.schedule, "warmup_epochs": args.warmup_epochs,
         "label_smoothing": args.label_smoothing, "augment": not args.no_augment,
+        "flip": args.flip,
         "channels_last": not args.no_channels_last, "device": args.device,
         "threads": args.threads, "amp": args.amp, "seed": getattr(args, "seed", 0),
         **overrides})

@@ -1,63 +1,13 @@
-"""Printing what a study found: tables, the best architecture, best.yaml, JSON summaries."""
+"""Printing what a study found: tables, the best architecture, JSON summaries (the library
+writes the files and builds the documents; this module only prints them)."""
 
 from __future__ import annotations
 
-import signal
 import sys
 
-import optuna
-
-from nas.arch import save
 from nas.cli._common import print_json, print_table
 from nas.cost import FLOP_UNIT
-from nas.search import (
-    arch_of,
-    best_trial,
-    count_trials,
-    describe_storage,
-    pareto_trials,
-    ranked_trials,
-    study_directory,
-    trial_frame,
-    trial_record,
-)
-
-EXIT_INTERRUPTED = {signal.SIGINT: 130, signal.SIGTERM: 143}
-
-
-def write_best(study: optuna.Study, name: str, root: str = "."):
-    """Write the best trial's architecture to studies/<name>/best.yaml; return (trial, path)."""
-    trial = best_trial(study)
-    if trial is None:
-        return None, None
-    path = study_directory(root, name) / "best.yaml"
-    save(arch_of(trial), path)
-    return trial, path
-
-
-def summary_document(run, *, storage: str | None, root: str, best_path,
-                     extra: dict | None = None) -> dict:
-    study = run.study
-    trials = study.get_trials(deepcopy=False)
-    counts = count_trials(trials)
-    trial, path = best_trial(study), best_path
-    document = {
-        "study": run.name,
-        "storage": describe_storage(storage, root, run.name),
-        "flop_unit": FLOP_UNIT,
-        "trials": {"finished": counts.finished, "complete": counts.complete,
-                   "pruned": counts.pruned, "skipped": counts.skipped, "failed": counts.failed,
-                   "running": counts.running, "ran_this_time": run.ran},
-        "interrupted": run.signal is not None,
-        "error": run.failure,
-        **(extra or {}),
-        "best": None if trial is None else {**trial_record(trial),
-                                             "config": str(path)},
-        "top": [trial_record(t) for t in ranked_trials(study)[:10]],
-    }
-    if len(study.directions) == 2:
-        document["pareto_front"] = [trial_record(t) for t in pareto_trials(study)]
-    return document
+from nas.search import pareto_trials, ranked_trials, trial_frame
 
 
 def print_summary(run, document: dict, *, value_name: str = "reward") -> None:
@@ -86,21 +36,31 @@ def print_summary(run, document: dict, *, value_name: str = "reward") -> None:
     print(f"Written to {best['config']}")
 
 
-def finish(run, *, storage: str | None, root: str, as_json: bool, extra: dict | None = None,
-           value_name: str = "reward") -> int:
-    """Print the summary; return the exit code (130/143 when interrupted, 1 on failure)."""
-    _, best_path = write_best(run.study, run.name, root)
-    document = summary_document(run, storage=storage, root=root, best_path=best_path,
-                                extra=extra)
-    if as_json:
-        print_json(document)
-    else:
-        print_summary(run, document, value_name=value_name)
+def print_unresolved(run) -> None:
+    """Say which trials are still RUNNING under an owner this host cannot judge."""
+    if run.unresolved:
+        print(f"Note: trial(s) {', '.join(map(str, run.unresolved))} are still RUNNING under a "
+              f"live worker or one on another host; they are not counted as finished. On RDB "
+              f"storages Optuna's heartbeat fails them if that worker is dead; re-run later to "
+              f"settle them.", file=sys.stderr)
+
+
+def report_exit(run, command: str) -> int:
+    """Print why a run stopped early, if it did; return its exit code."""
+    print_unresolved(run)
     if run.failure:
-        print(f"nas: error: {run.failure}", file=sys.stderr)
-        return 1
-    if run.signal is not None:
-        print(f"nas: interrupted; re-run the same command to resume study {run.name!r}",
-              file=sys.stderr)
-        return EXIT_INTERRUPTED[run.signal]
-    return 0
+        print(f"nas {command}: error: {run.failure}", file=sys.stderr)
+    elif run.signal is not None:
+        print(f"nas {command}: interrupted; re-run the same command to resume study "
+              f"{run.name!r}", file=sys.stderr)
+    return run.exit_code
+
+
+def finish(run, *, as_json: bool, value_name: str = "reward") -> int:
+    """Print a search's summary; return the exit code (130/143 when interrupted, 1 on
+    failure)."""
+    if as_json:
+        print_json(run.summary)
+    else:
+        print_summary(run, run.summary, value_name=value_name)
+    return report_exit(run, "search")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 
 from nas.cli._common import HelpFormatter, add_json_flag, positive_float, print_json
 from nas.cli._common import print_table, quiet_optuna
@@ -68,11 +67,9 @@ def ranking_table(rows: list[dict]):
 
 
 def run(args: argparse.Namespace) -> int:
-    from nas.cli._report import EXIT_INTERRUPTED
+    from nas.cli._report import report_exit
     from nas.cli._search import log_line
-    from nas.scaling import ScaleOptions, point_trials, ranking_rows, run_scale
-    from nas.scaling import scaling_document, write_scaling
-    from nas.search import describe_storage
+    from nas.scaling import ScaleOptions, run_scale
 
     quiet_optuna()
     base = resolve_target(args.base, storage=args.storage)
@@ -85,35 +82,20 @@ def run(args: argparse.Namespace) -> int:
         print(f"Grid: {len(grid)} points (alpha, beta, gamma) in [1, {args.max_coefficient}] at "
               f"step {args.step} with |alpha*beta^2*gamma^2 - 2| <= {args.tolerance}; "
               f"{len(points)} trials with the base, baselines and extra points.", flush=True)
-    prepared, result = run_scale(options, log=log_line)
-    storage = describe_storage(args.storage, ".", prepared.name)
-    trials = point_trials(result.study)
-    rows = ranking_rows(trials)
-    document = scaling_document(base=base, base_name=options.base_name, phi=args.phi,
-                                study_name=prepared.name, storage=storage, trials=trials)
-    path = write_scaling(document, ".", prepared.name) if document else None
-    summary = {"study": prepared.name, "storage": storage, "grid_points": len(grid),
-               "trials_needed": len(points), "points_complete": len(trials),
-               "flop_unit": FLOP_UNIT, "chosen": document and {
-                   key: document[key] for key in ("alpha", "beta", "gamma", "accuracy",
-                                                   "flops_ratio", "trial")},
-               "scaling_file": str(path) if path else None, "ranking": rows,
-               "interrupted": result.signal is not None, "error": result.failure}
+    result = run_scale(options, log=log_line)
+    summary = result.summary
     if args.json:
         print_json(summary)
     else:
-        print(f"\n{len(trials)} of {len(points)} points complete in study {prepared.name!r} "
-              f"({storage}). FLOPs ratio = scaled FLOPs / base FLOPs, at the target resolution "
-              f"({FLOP_UNIT}).")
-        if rows:
-            print_table(ranking_table(rows), left=("kind",), title="Ranked by proxy accuracy:")
-        if document:
-            print(f"\nChosen: alpha={document['alpha']:g}, beta={document['beta']:g}, "
-                  f"gamma={document['gamma']:g} (accuracy {document['accuracy']:.4f}, FLOPs x "
-                  f"{document['flops_ratio']:.3f}); written to {path}")
-    if result.failure:
-        print(f"nas scale: error: {result.failure}", file=sys.stderr)
-        return 1
-    if result.signal is not None:
-        return EXIT_INTERRUPTED[result.signal]
-    return 0
+        print(f"\n{summary['points_complete']} of {len(points)} points complete in study "
+              f"{result.name!r} ({result.storage}). FLOPs ratio = scaled FLOPs / base FLOPs, at "
+              f"the target resolution ({FLOP_UNIT}).")
+        if summary["ranking"]:
+            print_table(ranking_table(summary["ranking"]), left=("kind",),
+                        title="Ranked by proxy accuracy:")
+        chosen = summary["chosen"]
+        if chosen:
+            print(f"\nChosen: alpha={chosen['alpha']:g}, beta={chosen['beta']:g}, "
+                  f"gamma={chosen['gamma']:g} (accuracy {chosen['accuracy']:.4f}, FLOPs x "
+                  f"{chosen['flops_ratio']:.3f}); written to {summary['scaling_file']}")
+    return report_exit(result, "scale")

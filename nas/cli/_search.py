@@ -76,6 +76,4 @@ def run(args: argparse.Namespace) -> int:
                             w=args.w, slack=args.slack, objective=args.objective,
                             baseline=args.baseline, proxy=proxy_settings(args),
                             study=study_settings(args))
-    result = run_search(options, progress=True, log=log_line)
-    return finish(result, storage=args.storage, root=".", as_json=args.json,
-                  extra={"target_flops": args.flops, "reward": args.reward})
+    return finish(run_search(options, progress=True, log=log_line), as_json=args.json)

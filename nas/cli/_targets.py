@@ -13,7 +13,8 @@ TARGET_HELP = (f"a preset ({', '.join(PRESET_NAMES)}), an architecture config fi
 def study_arch(name: str, *, trial: str = "best", storage: str | None = None,
                root: str = ".") -> Arch:
     """The architecture of a study's trial (``best`` or a number)."""
-    from nas.search import arch_of, find_trial, load_existing_study
+    from nas.search import arch_of, find_trial
+    from nas.study import load_existing_study
 
     study = load_existing_study(storage_url=storage, root=root, name=name)
     return arch_of(find_trial(study, trial))

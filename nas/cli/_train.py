@@ -78,7 +78,7 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from nas.search._runner import Terminated, terminate_on_sigterm
+    from nas.study import Terminated, terminate_on_sigterm
     from nas.train import FullTrainOptions, TrainingError, train_full
 
     quiet_optuna()

@@ -1,5 +1,5 @@
 """Batch augmentation on uint8 tensors (B, 3, R, R): random translation by padding and
-cropping, and horizontal flips for natural images (never for digits or other symbols)."""
+cropping, and (when asked, for colour photographs) horizontal flips."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ import torch.nn.functional as F
 
 
 def augment(images: torch.Tensor, *, flip: bool, generator: torch.Generator) -> torch.Tensor:
-    """Pad by R/8 pixels (reflect), crop back to R×R at a random offset, maybe flip."""
+    """uint8 images (B, 3, R, R) -> float32 (B, 3, R, R): each image is shifted by a random
+    offset in [-pad, pad] pixels on each axis, pad = max(1, R // 8), the uncovered border filled
+    by reflection (replication when R <= pad); with ``flip`` each image is mirrored left-right
+    with probability 1/2. All randomness comes from ``generator``."""
     batch, _, side, _ = images.shape
     pad = max(1, side // 8)
     mode = "reflect" if side > pad else "replicate"

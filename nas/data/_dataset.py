@@ -1,7 +1,9 @@
-"""In-memory image data: parse a ``--data`` spec, resize once, split by seed, batch and augment.
+"""In-memory image data: parse a ``--data`` spec, split into three roles, resize what is kept.
 
-Images are held as uint8 tensors (N, 3, R, R) at the proxy resolution R; batches come out as
-normalised float32 tensors (per-channel mean/std of the training split).
+The roles: a training split; a validation split carved from the training pool by ``seed`` (never
+trained on; the search selects on it); and a held-out test split that the search and scaling
+never look at. Images are held as uint8 tensors (N, 3, R, R) at the resolution R; batches come
+out as normalised float32 tensors (per-channel mean/std of the training split).
 """
 
 from __future__ import annotations
@@ -17,9 +19,16 @@ from nas._errors import DataError
 from nas.data._sources import RawData, read_cifar, read_digits, read_folder, read_npz
 from nas.data._spec import DataSpec, parse_data_spec
 
+TEST_FRACTION = 0.2
+"""Share of a source's training images held out as its test split when it has none of its own."""
+TEST_SEED = 20240611
+"""Fixes that hold-out, independently of the split seed, so it is the same in every run."""
+
+
 @dataclass(frozen=True, eq=False)
 class ImageData:
-    """Train / validation (and optional test) splits at one resolution, ready to batch."""
+    """Train / validation (and, when loaded with ``test=True``, test) splits at one resolution,
+    ready to batch: each split is (uint8 images (N, 3, R, R), int64 labels (N,))."""
 
     name: str
     resolution: int
@@ -84,30 +93,42 @@ def _channel_statistics(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tenso
     return mean.float().view(1, 3, 1, 1), std.float().view(1, 3, 1, 1)
 
 
-def read_raw(spec: DataSpec, *, resolution: int) -> RawData:
-    """Read the source named by ``spec`` (folders are resized to ``resolution`` while read)."""
+def read_raw(spec: DataSpec, *, resolution: int, test: bool = False) -> RawData:
+    """Read the source named by ``spec`` (folders are resized to ``resolution`` while read); the
+    source's own test split is read only when ``test`` is true."""
     if spec.kind == "digits":
         return read_digits()
     path = Path(spec.path)
     if spec.kind == "npz":
-        return read_npz(path)
+        return read_npz(path, test=test)
     if spec.kind == "folder":
         return read_folder(path, resolution=resolution)
-    return read_cifar(path, classes=10 if spec.kind == "cifar10" else 100)
+    return read_cifar(path, classes=10 if spec.kind == "cifar10" else 100, test=test)
 
 
 def load_data(spec: DataSpec | str, *, resolution: int = 32, seed: int = 0,
-              validation_fraction: float = 0.2, train_size: int | None = None) -> ImageData:
-    """Load, resize to ``resolution``×``resolution`` and split (stratified, by ``seed``).
+              validation_fraction: float = 0.2, train_size: int | None = None,
+              test: bool = False) -> ImageData:
+    """Load the source, split it into three roles and resize the kept images to
+    ``resolution``×``resolution`` pixels.
 
-    The validation split is carved out of the training images and is never trained on; a
-    source's own test split (npz ``x_test``, CIFAR ``test_batch``) is kept apart as ``test``.
-    ``train_size`` keeps a stratified subset of that many training images (for fast proxies).
+    - test: held out from everything the search and scaling see. The source's own test split
+      (npz ``x_test``/``y_test``, CIFAR ``test_batch``/``test``) when it has one; otherwise a
+      fixed stratified hold-out of :data:`TEST_FRACTION` of the source's training images, chosen
+      by :data:`TEST_SEED` (the same for every ``seed``). That hold-out is always removed from
+      the training pool; the test images are read and returned only when ``test`` is true
+      (otherwise ``ImageData.test`` is None and a source's own test arrays are not read).
+    - validation: a stratified ``validation_fraction`` of the remaining pool, chosen by
+      ``seed``; never trained on.
+    - train: the rest, or a stratified subset of ``train_size`` images of it (for fast
+      proxies), chosen by ``seed``.
+
+    Only the kept images are resized (bilinear, antialiased when shrinking).
     """
     spec = parse_data_spec(spec) if isinstance(spec, str) else spec
     if not 0 < validation_fraction < 1:
         raise DataError(f"validation fraction must be in (0, 1), but got {validation_fraction}")
-    raw = read_raw(spec, resolution=resolution)
+    raw = read_raw(spec, resolution=resolution, test=test)
     labels = raw.train_labels
     num_classes = len(raw.class_names)
     present = numpy.unique(labels)
@@ -117,21 +138,28 @@ def load_data(spec: DataSpec | str, *, resolution: int = 32, seed: int = 0,
     if len(labels) < 2 * num_classes:
         raise DataError(f"data {spec}: must have at least 2 training images per class "
                         f"({2 * num_classes}), but got {len(labels)}")
-    train_index, validation_index = _split(labels, validation_fraction, seed)
+    pool = numpy.arange(len(labels))
+    held_out = None
+    if not raw.has_test:
+        pool, held_out = _split(labels, TEST_FRACTION, TEST_SEED)
+    train_part, validation_part = _split(labels[pool], validation_fraction, seed)
+    train_index, validation_index = pool[train_part], pool[validation_part]
     if train_size is not None and train_size < len(train_index):
         _, keep = _split(labels[train_index], train_size, seed)
         train_index = train_index[keep]
-    images = _resize(raw.train_images, resolution)
-    train_images = images[torch.from_numpy(train_index)]
-    labels_tensor = torch.from_numpy(labels)
+    train_images = _resize(raw.train_images[train_index], resolution)
     mean, std = _channel_statistics(train_images)
-    test = None
-    if raw.test_images is not None:
-        test = (_resize(raw.test_images, resolution), torch.from_numpy(raw.test_labels))
+    test_split = None
+    if test:
+        if held_out is None:
+            test_split = (_resize(raw.test_images, resolution), torch.from_numpy(raw.test_labels))
+        else:
+            test_split = (_resize(raw.train_images[held_out], resolution),
+                          torch.from_numpy(labels[held_out]))
     return ImageData(
         name=str(spec), resolution=resolution, num_classes=num_classes,
         class_names=raw.class_names, natural=raw.natural,
-        train=(train_images, labels_tensor[torch.from_numpy(train_index)]),
-        validation=(images[torch.from_numpy(validation_index)],
-                    labels_tensor[torch.from_numpy(validation_index)]),
-        test=test, mean=mean, std=std)
+        train=(train_images, torch.from_numpy(labels[train_index])),
+        validation=(_resize(raw.train_images[validation_index], resolution),
+                    torch.from_numpy(labels[validation_index])),
+        test=test_split, mean=mean, std=std)

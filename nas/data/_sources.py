@@ -1,7 +1,8 @@
 """Readers for the supported data sources. Each returns raw arrays, never downloads anything.
 
-Images come back as uint8 arrays (N, H, W, 3) and labels as int64 arrays (N,). Every defect in a
-file (missing, truncated, wrong layout) raises :class:`~nas._errors.DataError` naming the file.
+Images come back as uint8 arrays (N, H, W, 3) and labels as int64 arrays (N,). A source's own
+test split is read only when asked for (``test=True``). Every defect in what is read (missing,
+truncated, wrong layout) raises :class:`~nas._errors.DataError` naming the file.
 """
 
 from __future__ import annotations
@@ -19,17 +20,41 @@ from nas._errors import DataError
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RawData:
-    """Images (N, H, W, 3) uint8 and labels (N,) int64, with an optional held-out test split."""
+    """A source's training images and, when asked for and present, its own test split.
+
+    Attributes:
+        train_images: uint8 (N, H, W, 3), the source's training images.
+        train_labels: int64 (N,), class indices in [0, len(class_names)).
+        test_images: uint8 (M, H, W, 3), the source's own test split (npz ``x_test``, CIFAR
+            ``test_batch`` / ``test``) when the reader was asked for it (``test=True``) and the
+            source has one; otherwise None.
+        test_labels: int64 (M,) beside ``test_images``, or None.
+        has_test: whether the source has its own test split, read or not.
+        class_names: one name per class; their number is the class count.
+        natural: True for colour photographs, where horizontal flips are a valid augmentation:
+            the training images have colour (their three channels are not all identical).
+            Grayscale sources and the digits are never natural.
+    """
 
     train_images: numpy.ndarray
     train_labels: numpy.ndarray
-    test_images: numpy.ndarray | None
-    test_labels: numpy.ndarray | None
+    test_images: numpy.ndarray | None = None
+    test_labels: numpy.ndarray | None = None
+    has_test: bool = False
     class_names: tuple[str, ...]
     natural: bool
-    """True for photographs (horizontal flips are a valid augmentation)."""
+
+
+def has_colour(images: numpy.ndarray) -> bool:
+    """Whether uint8 images (N, H, W, 3) have colour: some pixel's three channels differ
+    (a grayscale image repeated into three channels has none)."""
+    for chunk in numpy.array_split(images, max(1, len(images) // 1024)):
+        red, green, blue = chunk[..., 0], chunk[..., 1], chunk[..., 2]
+        if not (numpy.array_equal(red, green) and numpy.array_equal(green, blue)):
+            return True
+    return False
 
 
 def _as_uint8_rgb(images: numpy.ndarray, source: str) -> numpy.ndarray:
@@ -82,9 +107,11 @@ def _class_names(count: int) -> tuple[str, ...]:
     return tuple(str(index) for index in range(count))
 
 
-def _num_classes(*label_arrays: numpy.ndarray | None) -> int:
-    return 1 + max(int(labels.max()) for labels in label_arrays if labels is not None and
-                   len(labels))
+def _check_below(labels: numpy.ndarray, classes: int, source: str, *, why: str = "") -> None:
+    """Labels must be class indices below ``classes``."""
+    if len(labels) and labels.max() >= classes:
+        raise DataError(f"{source}: labels must be < {classes}{why}, "
+                        f"but got {int(labels.max())}")
 
 
 def read_digits() -> RawData:
@@ -93,17 +120,23 @@ def read_digits() -> RawData:
 
     digits = load_digits()
     images = (digits.images * (255.0 / 16.0)).round().astype(numpy.uint8)
-    return RawData(_as_uint8_rgb(images, "digits"), digits.target.astype(numpy.int64), None, None,
-                   _class_names(10), natural=False)
+    return RawData(train_images=_as_uint8_rgb(images, "digits"),
+                   train_labels=digits.target.astype(numpy.int64), class_names=_class_names(10),
+                   natural=False)
 
 
-def read_npz(path: Path) -> RawData:
+def read_npz(path: Path, *, test: bool = False) -> RawData:
     """Keras' ``.npz`` layout: ``x_train``, ``y_train`` and optionally ``x_test``, ``y_test``
-    (and ``classes``, the class names). Read without pickle."""
+    (and ``classes``, the class names). Read without pickle; ``x_test`` and ``y_test`` are read
+    (and checked) only when ``test`` is true. The class count comes from ``y_train``."""
     source = f"npz file {str(path)!r}"
+    wanted = ("x_train", "y_train", "classes") + (("x_test", "y_test") if test else ())
     try:
-        with numpy.load(path, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
+        loaded = numpy.load(path, allow_pickle=False)
+        if isinstance(loaded, numpy.lib.npyio.NpzFile):
+            with loaded as archive:  # an archive reads an array only when it is indexed
+                present = set(archive.files)
+                arrays = {key: archive[key] for key in wanted if key in present}
     except FileNotFoundError:
         raise DataError(f"{source} must exist, but it was not found") from None
     except IsADirectoryError:
@@ -112,26 +145,33 @@ def read_npz(path: Path) -> RawData:
         raise DataError(f"{source} must be a readable .npz archive, but reading failed: "
                         f"{str(error).splitlines()[0] if str(error) else type(error).__name__}"
                         ) from None
-    missing = [key for key in ("x_train", "y_train") if key not in arrays]
+    if not isinstance(loaded, numpy.lib.npyio.NpzFile):
+        raise DataError(f"{source} must be an .npz archive of named arrays, but it holds a "
+                        f"single {type(loaded).__name__}")
+    missing = [key for key in ("x_train", "y_train") if key not in present]
     if missing:
         raise DataError(f"{source} must hold x_train and y_train (Keras layout), but has "
-                        f"{', '.join(sorted(arrays)) or 'no arrays'}")
-    if ("x_test" in arrays) != ("y_test" in arrays):
+                        f"{', '.join(sorted(present)) or 'no arrays'}")
+    has_test = "x_test" in present
+    if has_test != ("y_test" in present):
         raise DataError(f"{source} must hold both x_test and y_test or neither")
     train_images = _as_uint8_rgb(arrays["x_train"], f"{source} x_train")
     train_labels = _as_labels(arrays["y_train"], len(train_images), f"{source} y_train")
+    count = 1 + int(train_labels.max())
     test_images = test_labels = None
-    if "x_test" in arrays:
+    if test and has_test:
         test_images = _as_uint8_rgb(arrays["x_test"], f"{source} x_test")
         test_labels = _as_labels(arrays["y_test"], len(test_images), f"{source} y_test")
         if test_images.shape[1:] != train_images.shape[1:]:
             raise DataError(f"{source}: x_test images must have the shape of x_train's, "
                             f"{train_images.shape[1:]}, but got {test_images.shape[1:]}")
-    count = _num_classes(train_labels, test_labels)
+        _check_below(test_labels, count, f"{source} y_test", why=" (the classes of y_train)")
     names = _class_names(count)
-    if "classes" in arrays and len(arrays["classes"]) == count:
+    if "classes" in arrays and arrays["classes"].ndim == 1 and len(arrays["classes"]) == count:
         names = tuple(str(name) for name in arrays["classes"])
-    return RawData(train_images, train_labels, test_images, test_labels, names, natural=True)
+    return RawData(train_images=train_images, train_labels=train_labels,
+                   test_images=test_images, test_labels=test_labels, has_test=has_test,
+                   class_names=names, natural=has_colour(train_images))
 
 
 class _ArrayOnlyUnpickler(pickle.Unpickler):
@@ -179,9 +219,10 @@ def _cifar_batch(path: Path, label_key: str) -> tuple[numpy.ndarray, numpy.ndarr
                                                        len(images), str(path))
 
 
-def read_cifar(directory: Path, *, classes: int) -> RawData:
+def read_cifar(directory: Path, *, classes: int, test: bool = False) -> RawData:
     """CIFAR-10 (``data_batch_1..5``, ``test_batch``) or CIFAR-100 (``train``, ``test``) python
-    pickle batches, in ``directory`` or its ``cifar-10-batches-py`` / ``cifar-100-python``."""
+    pickle batches, in ``directory`` or its ``cifar-10-batches-py`` / ``cifar-100-python``. The
+    test batch is unpickled (and checked) only when ``test`` is true."""
     name = f"cifar{classes}"
     if not directory.is_dir():
         state = "is a file" if directory.exists() else "does not exist"
@@ -203,18 +244,20 @@ def read_cifar(directory: Path, *, classes: int) -> RawData:
     parts = [_cifar_batch(path, label_key) for path in train_files]
     train_images = numpy.concatenate([images for images, _ in parts])
     train_labels = numpy.concatenate([labels for _, labels in parts])
+    _check_below(train_labels, classes, name)
+    has_test = test_files[0].exists()
     test_images = test_labels = None
-    if test_files[0].exists():
+    if test and has_test:
         test_images, test_labels = _cifar_batch(test_files[0], label_key)
+        _check_below(test_labels, classes, name)
     names = _class_names(classes)
     if (directory / meta_file).exists():
         meta = _unpickle(directory / meta_file).get(meta_key)
         if isinstance(meta, list) and len(meta) == classes:
             names = tuple(v.decode() if isinstance(v, bytes) else str(v) for v in meta)
-    top = _num_classes(train_labels, test_labels)
-    if top > classes:
-        raise DataError(f"{name}: labels must be < {classes}, but got {top - 1}")
-    return RawData(train_images, train_labels, test_images, test_labels, names, natural=True)
+    return RawData(train_images=train_images, train_labels=train_labels,
+                   test_images=test_images, test_labels=test_labels, has_test=has_test,
+                   class_names=names, natural=has_colour(train_images))
 
 
 def read_folder(directory: Path, *, resolution: int) -> RawData:
@@ -248,5 +291,6 @@ def read_folder(directory: Path, *, resolution: int) -> RawData:
                 raise DataError(f"folder: image {str(path)!r} must be readable by Pillow, "
                                 f"but got {type(error).__name__}") from None
             labels.append(label)
-    return RawData(numpy.stack(images), numpy.asarray(labels, dtype=numpy.int64), None, None,
-                   tuple(name for name, _ in classes), natural=True)
+    stacked = numpy.stack(images)
+    return RawData(train_images=stacked, train_labels=numpy.asarray(labels, dtype=numpy.int64),
+                   class_names=tuple(name for name, _ in classes), natural=has_colour(stacked))

@@ -77,7 +77,9 @@ class SqueezeExcite(nn.Module):
 
 
 class DropPath(nn.Module):
-    """Stochastic depth: in training, zero a sample's residual branch with probability ``rate``."""
+    """Stochastic depth: in training, zero a sample's residual branch with probability ``rate``
+    and scale the kept ones by 1 / (1 - rate), so the expected output is unchanged; the
+    identity in eval mode."""
 
     def __init__(self, rate: float) -> None:
         super().__init__()

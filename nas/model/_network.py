@@ -77,6 +77,9 @@ class EfficientNet(nn.Module):
 
 
 def _make_block(arch: Arch, block) -> nn.Module:
+    """The module of one block. Its stochastic-depth rate is ``arch.drop_path_rate × i / n``
+    for 0-based block index i of n blocks (0 for the first block, ``drop_path_rate × (n - 1)
+    / n`` for the last); only blocks with a residual connection use it."""
     stage = block.stage
     mid_channels = expanded_channels(stage, block.in_channels)
     arguments = dict(
@@ -97,7 +100,10 @@ def _make_block(arch: Arch, block) -> nn.Module:
 
 
 def _initialise(module: nn.Module) -> None:
-    """EfficientNet's initialisation: conv ~ N(0, 2 / fan_out), linear ~ U(±1 / sqrt(out))."""
+    """Initialise one module in place: convolution weights ~ normal with mean 0 and standard
+    deviation sqrt(2 / fan_out), fan_out = kernel height × kernel width × out_channels / groups
+    (EfficientNet's); linear weights ~ normal with mean 0 and standard deviation 0.01; biases
+    0; batch-norm scale 1 and shift 0."""
     if isinstance(module, nn.Conv2d):
         fan_out = module.kernel_size[0] * module.kernel_size[1] * module.out_channels
         fan_out //= module.groups

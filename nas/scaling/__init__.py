@@ -4,10 +4,10 @@ from nas._lazy import attach
 
 __getattr__, __dir__, __all__ = attach(__name__, {
     "_family": ["Member", "RESOLUTION_DIVISOR", "compound_family", "compound_member",
-                "member_rows", "parse_phis", "published_family"],
+                "member_rows", "parse_phis", "published_family", "write_family"],
     "_grid": ["KINDS", "Point", "all_points", "enumerate_grid", "parse_point",
               "single_dimension_points"],
-    "_results": ["chosen", "point_trials", "ranking_rows", "read_scaling", "scaling_document",
-                 "write_scaling"],
+    "_results": ["SCALING_FILE", "chosen", "point_trials", "ranking_rows", "read_scaling",
+                 "scale_summary", "scaling_document", "write_scaling"],
     "_scale": ["ScaleOptions", "prepare_scale", "run_scale", "scaled_arch"],
 })

@@ -5,11 +5,20 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from nas._errors import ConfigError
-from nas.arch import EFFICIENTNET_TABLE, Arch, from_table_row, round_resolution, scale
-from nas.arch._scale import MAX_COEFFICIENT
+from nas.arch import (
+    EFFICIENTNET_TABLE,
+    MAX_COEFFICIENT,
+    Arch,
+    from_table_row,
+    round_resolution,
+    save,
+    scale,
+)
 from nas.cost import count
 
 RESOLUTION_DIVISOR = 8
@@ -104,3 +113,14 @@ def parse_phis(text: str) -> list[int]:
         raise ConfigError(f"phis must be a range such as 0-7 or a list such as 0,2,4 with "
                           f"values in 0..20, but got {text!r}")
     return sorted(set(values))
+
+
+def write_family(members: list[Member], directory: str | os.PathLike) -> list[Path]:
+    """Write every member's config to ``<directory>/<member name>.yaml`` (atomically); return
+    the paths in member order."""
+    paths = []
+    for member in members:
+        path = Path(directory) / f"{member.name}.yaml"
+        save(member.arch, path)
+        paths.append(path)
+    return paths

@@ -10,10 +10,11 @@ from optuna.trial import FrozenTrial, TrialState
 
 from nas._errors import ConfigError
 from nas._files import atomic_write, read_text
-from nas.arch import Arch, from_dict, to_dict
-from nas.arch._io import parse_document
+from nas.arch import Arch, from_dict, parse_document, to_dict
 from nas.cost import FLOP_UNIT
-from nas.search._storage import study_directory
+from nas.study import StudyRun, study_directory
+
+SCALING_FILE = "scaling.yaml"
 
 
 def point_trials(study: optuna.Study) -> list[FrozenTrial]:
@@ -65,9 +66,23 @@ def scaling_document(*, base: Arch, base_name: str, phi: float, study_name: str,
 
 
 def write_scaling(document: dict, root: str, study_name: str):
-    path = study_directory(root, study_name) / "scaling.yaml"
+    path = study_directory(root, study_name) / SCALING_FILE
     atomic_write(path, yaml.safe_dump(document, sort_keys=False))
     return path
+
+
+def scale_summary(run: StudyRun, *, grid_points: int, trials_needed: int,
+                  trials: list[FrozenTrial], document: dict | None) -> dict:
+    """What a scaling run found, as one JSON-ready document (``nas scale --json``)."""
+    return {
+        "study": run.name, "storage": run.storage, "grid_points": grid_points,
+        "trials_needed": trials_needed, "points_complete": len(trials), "flop_unit": FLOP_UNIT,
+        "chosen": document and {key: document[key] for key in (
+            "alpha", "beta", "gamma", "accuracy", "flops_ratio", "trial")},
+        "scaling_file": run.outputs.get("scaling"), "ranking": ranking_rows(trials),
+        "unresolved_running": run.unresolved, "interrupted": run.signal is not None,
+        "error": run.failure,
+    }
 
 
 def read_scaling(path: str) -> tuple[Arch, str, float, float, float]:

@@ -21,12 +21,18 @@ from nas._errors import ConfigError
 from nas.arch import Arch, round_resolution, scale, to_dict
 from nas.cost import count
 from nas.scaling._grid import Point, all_points, enumerate_grid, parse_decimal, parse_point
-from nas.search._evaluate import get_data, record_candidate, record_worker, train_candidate
-from nas.search._options import ProxySettings, StudySettings, data_slug
-from nas.search._sampling import make_pruner, make_sampler
-from nas.search._open import open_run
-from nas.search._storage import study_lock
-from nas.search._workers import run_study
+from nas.scaling._results import point_trials, scale_summary, scaling_document, write_scaling
+from nas.search import (
+    ProxySettings,
+    data_slug,
+    get_data,
+    open_run,
+    record_candidate,
+    record_worker,
+    train_candidate,
+)
+from nas.study import RETRY_KEY, StudyRun, StudySettings, make_pruner, make_sampler, run_study
+from nas.study import study_lock
 
 PARAMETER = "point"
 
@@ -117,7 +123,8 @@ def _requeue_failed_points(study: optuna.Study, points: list[Point]) -> None:
     for point in points:
         history = by_label.get(point.label, [])
         if history and all(t.state == TrialState.FAIL for t in history):
-            study.enqueue_trial({PARAMETER: point.label}, user_attrs={"retry": True})
+            study.enqueue_trial({PARAMETER: point.label},
+                                user_attrs={RETRY_KEY: history[-1].number})
 
 
 def prepare_scale(options: ScaleOptions, *, threads: int | None = None,
@@ -176,9 +183,19 @@ def _worker_entry(options: ScaleOptions, threads: int) -> PreparedScale:
 
 
 def run_scale(options: ScaleOptions, *, progress: bool = True,
-              log: Callable[[str], None] | None = None):
-    """Prepare and run the grid; returns the run (its study holds the results)."""
+              log: Callable[[str], None] | None = None) -> StudyRun:
+    """Prepare and run the grid, choose (α, β, γ) and write ``studies/<study>/scaling.yaml``;
+    return the :class:`~nas.study.StudyRun` (``outputs["scaling"]``: that file; ``summary``:
+    the document ``nas scale --json`` prints)."""
     prepared = prepare_scale(options)
     run = run_study(prepared, worker=_worker_entry, make_objective=make_scale_objective,
                     settings=options.study, progress=progress, log=log)
-    return prepared, run
+    trials = point_trials(run.study)
+    document = scaling_document(base=options.base, base_name=options.base_name, phi=options.phi,
+                                study_name=run.name, storage=run.storage, trials=trials)
+    if document is not None:
+        run.outputs["scaling"] = str(write_scaling(document, options.study.root, run.name))
+    run.summary = scale_summary(run, grid_points=len(options.grid()),
+                                trials_needed=len(prepared.points), trials=trials,
+                                document=document)
+    return run

@@ -1,15 +1,14 @@
-"""FLOP-constrained architecture search with resumable Optuna studies."""
+"""FLOP-constrained architecture search: the proxy protocol, the reward, candidate evaluation
+and reading results back (the crash-safe study machinery is :mod:`nas.study`)."""
 
 from nas._lazy import attach
 
 __getattr__, __dir__, __all__ = attach(__name__, {
-    "_evaluate": ["get_data", "proxy_arch", "record_candidate", "train_candidate"],
-    "_options": ["PRUNERS", "SAMPLERS", "OBJECTIVES", "ProxySettings", "StudySettings"],
+    "_evaluate": ["DATA_CACHE_SIZE", "get_data", "open_run", "proxy_arch", "record_candidate",
+                  "record_worker", "train_candidate"],
+    "_options": ["OBJECTIVES", "ProxySettings", "data_slug"],
     "_reward": ["REWARD_MODES", "Reward"],
-    "_runner": ["RunFailed"],
     "_search": ["SearchOptions", "prepare", "run_search"],
-    "_storage": ["describe_storage", "load_existing_study", "study_directory"],
-    "_summary": ["Counts", "arch_of", "best_trial", "count_trials", "find_trial",
-                 "pareto_trials", "ranked_trials", "trial_frame", "trial_record"],
-    "_workers": ["StudyRun"],
+    "_summary": ["BEST_FILE", "arch_of", "best_trial", "find_trial", "pareto_trials",
+                 "ranked_trials", "search_summary", "trial_frame", "trial_record", "write_best"],
 })

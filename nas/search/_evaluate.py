@@ -1,8 +1,10 @@
 """Evaluating one candidate inside an Optuna trial: record its exact cost, train its proxy, and
-report per-epoch values. Shared by the search and by compound scaling."""
+report per-epoch values; and opening a run's study once its inputs are checked. Shared by the
+search and by compound scaling."""
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import time
 from collections.abc import Callable
@@ -15,20 +17,46 @@ from nas.cost import Cost, count
 from nas.data import ImageData, load_data
 from nas.model import build_model
 from nas.search._options import ProxySettings
-from nas.search._sampling import trial_seed
-from nas.train import EpochResult, FitResult, fit
+from nas.study import manifest, open_settings_study, trial_seed, worker_threads
+from nas.train import EpochResult, FitResult, fit, resolve_device
 
-_DATA_CACHE: dict[tuple, ImageData] = {}
+DATA_CACHE_SIZE = 2
+"""Data sets (at one resolution each) kept per process: ``nas scale`` trains at several proxy
+resolutions, and a search needs one; older entries are dropped."""
+_DATA_CACHE: collections.OrderedDict[tuple, ImageData] = collections.OrderedDict()
 
 
 def get_data(proxy: ProxySettings, *, resolution: int, seed: int) -> ImageData:
-    """The proxy data at ``resolution``, loaded once per process (split fixed by ``seed``)."""
+    """The proxy data at ``resolution`` (split fixed by ``seed``), cached per process for the
+    last :data:`DATA_CACHE_SIZE` keys. It never holds the test split: a search or scaling run
+    selects on the validation split and never looks at the test images."""
     key = (proxy.data, resolution, seed, proxy.train_size, proxy.validation_fraction)
-    if key not in _DATA_CACHE:
-        _DATA_CACHE[key] = load_data(proxy.data, resolution=resolution, seed=seed,
-                                     validation_fraction=proxy.validation_fraction,
-                                     train_size=proxy.train_size)
-    return _DATA_CACHE[key]
+    if key in _DATA_CACHE:
+        _DATA_CACHE.move_to_end(key)
+        return _DATA_CACHE[key]
+    data = load_data(proxy.data, resolution=resolution, seed=seed,
+                     validation_fraction=proxy.validation_fraction,
+                     train_size=proxy.train_size, test=False)
+    _DATA_CACHE[key] = data
+    while len(_DATA_CACHE) > DATA_CACHE_SIZE:
+        _DATA_CACHE.popitem(last=False)
+    return data
+
+
+def open_run(options, *, name: str, identity: dict, directions: list[str], sampler, pruner,
+             threads: int | None) -> tuple[optuna.Study, int]:
+    """Check device and data of ``options`` (a SearchOptions or ScaleOptions), then open or
+    create study ``name``; return it and the torch threads of this worker. Bad input writes
+    nothing: the storage is touched only after everything else has been checked."""
+    resolve_device(options.proxy.train.device)
+    get_data(options.proxy, resolution=options.proxy.resolution, seed=options.study.seed)
+    threads = threads or worker_threads(options.study.workers, options.proxy.train.threads)
+    study = open_settings_study(
+        options.study, name=name, identity=identity, directions=directions, sampler=sampler,
+        pruner=pruner, manifest_document=manifest(options=dataclasses.asdict(options),
+                                                  threads=threads,
+                                                  device=options.proxy.train.device))
+    return study, threads
 
 
 def proxy_arch(target: Arch, *, num_classes: int, resolution: int, width: float) -> Arch:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nas._errors import ConfigError
-from nas.arch._config import check_real
+from nas._checks import check_real
 
 REWARD_MODES = ("soft", "hard")
 SOFT_EXPONENT = -0.07

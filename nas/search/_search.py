@@ -9,21 +9,20 @@ from dataclasses import dataclass, field
 import optuna
 from tqdm import tqdm
 
-from nas.search._evaluate import get_data, record_candidate, record_worker, train_candidate
-from nas.search._options import (
-    OBJECTIVES,
-    ProxySettings,
-    StudySettings,
-    data_slug,
-    flops_label,
-)
-from nas.search._reward import Reward
-from nas.search._runner import trials_remaining
-from nas.search._sampling import make_pruner, make_sampler
-from nas.search._open import open_run
-from nas.search._workers import run_study
-from nas.space import Space, load_space
 from nas._errors import ConfigError
+from nas.search._evaluate import (
+    get_data,
+    open_run,
+    record_candidate,
+    record_worker,
+    train_candidate,
+)
+from nas.search._options import OBJECTIVES, ProxySettings, data_slug, flops_label
+from nas.search._reward import Reward
+from nas.search._summary import search_summary, write_best
+from nas.space import Space, load_space
+from nas.study import StudyRun, StudySettings, make_pruner, make_sampler, run_study
+from nas.study import trials_remaining
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -173,12 +172,19 @@ def make_objective(prepared: Prepared, *, progress: bool) -> Callable[[optuna.Tr
 
 
 def run_search(options: SearchOptions, *, progress: bool = True,
-               log: Callable[[str], None] | None = None):
-    """Prepare, run the trials (in ``options.study.workers`` processes), and return the
-    :class:`~nas.search._workers.StudyRun`."""
+               log: Callable[[str], None] | None = None) -> StudyRun:
+    """Prepare, run the trials (in ``options.study.workers`` processes), write the best
+    architecture to ``studies/<study>/best.yaml``, and return the :class:`~nas.study.StudyRun`
+    (``outputs["best"]``: that file; ``summary``: the document ``nas search --json`` prints)."""
     prepared = prepare(options)
-    return run_study(prepared, worker=_worker_entry, make_objective=make_objective,
-                     settings=options.study, progress=progress, log=log)
+    run = run_study(prepared, worker=_worker_entry, make_objective=make_objective,
+                    settings=options.study, progress=progress, log=log)
+    best = write_best(run.study, run.name, options.study.root)
+    if best is not None:
+        run.outputs["best"] = str(best)
+    run.summary = search_summary(run, extra={"target_flops": options.target_flops,
+                                             "reward": options.reward})
+    return run
 
 
 def _worker_entry(options: SearchOptions, threads: int):

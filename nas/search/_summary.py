@@ -1,48 +1,20 @@
-"""Reading results back out of a study: trial tables, the best trial, the Pareto front, and the
-architecture a trial evaluated."""
+"""Reading results back out of a study: trial tables, the best trial, the Pareto front, the
+architecture a trial evaluated, best.yaml and the run's summary document."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from pathlib import Path
 
 import optuna
 import pandas
 from optuna.trial import FrozenTrial, TrialState
 
 from nas._errors import StudyError
-from nas.arch import Arch, from_dict
+from nas.arch import Arch, from_dict, save
+from nas.cost import FLOP_UNIT
+from nas.study import StudyRun, count_trials, fail_reason, state_label, study_directory
 
-
-@dataclass(frozen=True)
-class Counts:
-    complete: int
-    pruned: int
-    skipped: int
-    failed: int
-    running: int
-    waiting: int
-
-    @property
-    def finished(self) -> int:
-        """Trials that count towards ``--trials``: complete or pruned (not skipped, not failed)."""
-        return self.complete + self.pruned
-
-
-def is_skipped(trial: FrozenTrial) -> bool:
-    return trial.state == TrialState.PRUNED and "skipped" in trial.user_attrs
-
-
-def count_trials(trials: list[FrozenTrial]) -> Counts:
-    states = [t.state for t in trials]
-    skipped = sum(is_skipped(t) for t in trials)
-    return Counts(complete=states.count(TrialState.COMPLETE),
-                  pruned=states.count(TrialState.PRUNED) - skipped, skipped=skipped,
-                  failed=states.count(TrialState.FAIL), running=states.count(TrialState.RUNNING),
-                  waiting=states.count(TrialState.WAITING))
-
-
-def state_label(trial: FrozenTrial) -> str:
-    return "SKIPPED" if is_skipped(trial) else trial.state.name
+BEST_FILE = "best.yaml"
 
 
 def is_feasible(trial: FrozenTrial) -> bool:
@@ -102,7 +74,9 @@ def find_trial(study: optuna.Study, which: str) -> FrozenTrial:
     return trials[int(which)]
 
 
-def trial_record(trial: FrozenTrial) -> dict:
+def trial_record(trial: FrozenTrial, study: optuna.Study | None = None) -> dict:
+    """One trial as a JSON-ready dict (FLOPs: fvcore count at the target resolution); with
+    ``study``, a failure recorded by the worker that swept the trial is included."""
     attrs = trial.user_attrs
     value = None
     if trial.values is not None and len(trial.values) == 1:
@@ -117,7 +91,8 @@ def trial_record(trial: FrozenTrial) -> dict:
         "feasible": is_feasible(trial) if trial.constraints else None,
         "train_seconds": attrs.get("train_seconds"),
         "blocks": attrs.get("blocks"),
-        "reason": attrs.get("skipped") or attrs.get("fail_reason"),
+        "reason": (fail_reason(study, trial) if study is not None
+                   else attrs.get("skipped") or attrs.get("fail_reason")),
     }
 
 
@@ -158,3 +133,40 @@ def _millions(value) -> str:
 
 def _fixed(value, digits: int = 4) -> str:
     return "" if value is None else f"{value:.{digits}f}"
+
+
+def write_best(study: optuna.Study, name: str, root: str = ".") -> Path | None:
+    """Write the best trial's architecture to ``studies/<name>/best.yaml`` (atomically);
+    return the path, or None while the study has no complete trial."""
+    trial = best_trial(study)
+    if trial is None:
+        return None
+    path = study_directory(root, name) / BEST_FILE
+    save(arch_of(trial), path)
+    return path
+
+
+def search_summary(run: StudyRun, *, extra: dict | None = None) -> dict:
+    """What a search found, as one JSON-ready document: trial counts, the best trial (and its
+    config file), the top ten and, with two objectives, the Pareto front."""
+    study = run.study
+    counts = count_trials(study.get_trials(deepcopy=False))
+    trial = best_trial(study)
+    document = {
+        "study": run.name,
+        "storage": run.storage,
+        "flop_unit": FLOP_UNIT,
+        "trials": {"finished": counts.finished, "complete": counts.complete,
+                   "pruned": counts.pruned, "skipped": counts.skipped, "failed": counts.failed,
+                   "running": counts.running, "ran_this_time": run.ran},
+        "unresolved_running": run.unresolved,
+        "interrupted": run.signal is not None,
+        "error": run.failure,
+        **(extra or {}),
+        "best": None if trial is None else {**trial_record(trial, study),
+                                             "config": run.outputs.get("best")},
+        "top": [trial_record(t, study) for t in ranked_trials(study)[:10]],
+    }
+    if len(study.directions) == 2:
+        document["pareto_front"] = [trial_record(t, study) for t in pareto_trials(study)]
+    return document

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nas._errors import ConfigError
-from nas.arch._config import check_int, check_real
+from nas._checks import check_int, check_real
 
 OPTIMIZERS = ("sgd", "rmsprop")
 SCHEDULES = ("cosine", "onecycle")
@@ -27,7 +27,10 @@ class TrainConfig:
         warmup_epochs: linear warm-up length for ``cosine``, in epochs (fractions allowed),
             capped at a fifth of the training steps.
         label_smoothing: cross-entropy label smoothing in [0, 1).
-        augment: random translation (and flips for natural images) on training batches.
+        augment: random translation (and flips, see ``flip``) on training batches.
+        flip: horizontal flips when augmenting: None (automatic) flips colour photographs
+            only (``ImageData.natural``), never grayscale images or the digits; True or False
+            forces them on or off.
         channels_last: NHWC memory format (faster on CPU).
         device: ``cpu`` or ``cuda``.
         threads: torch intra-op threads; ``None`` keeps torch's default.
@@ -45,6 +48,7 @@ class TrainConfig:
     warmup_epochs: float = 1.0
     label_smoothing: float = 0.1
     augment: bool = True
+    flip: bool | None = None
     channels_last: bool = True
     device: str = "cpu"
     threads: int | None = None
@@ -68,6 +72,9 @@ class TrainConfig:
         check_real("warmup_epochs", self.warmup_epochs, minimum=0)
         check_real("label_smoothing", self.label_smoothing, minimum=0, maximum=1,
                    include_maximum=False)
+        if self.flip is not None and not isinstance(self.flip, bool):
+            raise ConfigError(f"flip must be true, false or None (automatic), "
+                              f"but got {self.flip!r}")
         if self.threads is not None:
             check_int("threads", self.threads, minimum=1)
         check_int("seed", self.seed, minimum=0)

@@ -15,7 +15,7 @@ def test_digits_is_bundled_and_grey_becomes_rgb():
     assert raw.train_images.dtype == numpy.uint8
     assert raw.train_images.max() == 255
     assert set(raw.train_labels.tolist()) == set(range(10))
-    assert not raw.natural and raw.test_images is None
+    assert not raw.natural and raw.test_images is None and not raw.has_test
 
 
 def write_npz(path, **arrays):
@@ -29,10 +29,30 @@ def test_npz_uint8_hwc_with_test_split(tmp_path):
                      y_train=numpy.arange(20) % 4, x_test=rng.integers(0, 256, (8, 6, 6, 3),
                                                                         numpy.uint8),
                      y_test=(numpy.arange(8) % 4).reshape(8, 1))
-    raw = read_npz(path)
+    raw = read_npz(path, test=True)
     assert raw.train_images.shape == (20, 6, 6, 3) and raw.test_images.shape == (8, 6, 6, 3)
     assert raw.test_labels.tolist() == [0, 1, 2, 3, 0, 1, 2, 3]
     assert raw.class_names == ("0", "1", "2", "3")
+    assert raw.natural and raw.has_test
+    without = read_npz(path)
+    assert without.has_test and without.test_images is None and without.test_labels is None
+
+
+def test_npz_test_labels_must_name_training_classes(tmp_path):
+    path = write_npz(tmp_path / "d.npz", x_train=numpy.zeros((4, 5, 5, 3), numpy.uint8),
+                     y_train=numpy.array([0, 1, 0, 1]), x_test=numpy.zeros((2, 5, 5, 3),
+                                                                          numpy.uint8),
+                     y_test=numpy.array([0, 2]))
+    assert read_npz(path).class_names == ("0", "1")
+    with pytest.raises(DataError, match=r"labels must be < 2 \(the classes of y_train\), "
+                                        r"but got 2"):
+        read_npz(path, test=True)
+
+
+def test_npz_holding_a_single_array(tmp_path):
+    numpy.save(tmp_path / "single.npy", numpy.zeros((4, 5, 5, 3), numpy.uint8))
+    with pytest.raises(DataError, match="must be an .npz archive of named arrays"):
+        read_npz(tmp_path / "single.npy")
 
 
 def test_npz_float_and_greyscale(tmp_path):
@@ -40,10 +60,12 @@ def test_npz_float_and_greyscale(tmp_path):
     raw = read_npz(write_npz(tmp_path / "g.npz", x_train=images, y_train=numpy.arange(10) % 2))
     assert raw.train_images.shape == (10, 4, 4, 3)
     assert raw.train_images[-1, -1, -1, 0] == 255 and raw.train_images[0, 0, 0, 0] == 0
+    assert not raw.natural  # grayscale: never flipped by default
 
 
 def test_shared_cifar_npz():
-    raw = read_npz(CIFAR_NPZ)
+    raw = read_npz(CIFAR_NPZ, test=True)
+    assert raw.natural
     assert raw.train_images.shape == (10000, 32, 32, 3)
     assert raw.test_images.shape == (5000, 32, 32, 3)
     assert raw.class_names[0] == "airplane" and len(raw.class_names) == 10
@@ -91,7 +113,8 @@ def write_cifar10(directory, *, batches=2, per_batch=10):
 
 def test_cifar10_pickles(tmp_path):
     directory = write_cifar10(tmp_path / "cifar-10-batches-py")
-    raw = read_cifar(tmp_path, classes=10)  # the parent folder works too
+    raw = read_cifar(tmp_path, classes=10, test=True)  # the parent folder works too
+    assert raw.natural and raw.has_test
     assert raw.train_images.shape == (20, 32, 32, 3)
     assert raw.test_images.shape == (10, 32, 32, 3)
     assert raw.class_names[3] == "class3"
@@ -147,6 +170,16 @@ def test_image_folder(tmp_path):
     assert raw.class_names == ("cat", "dog")
     assert raw.train_labels.tolist() == [0, 0, 0, 1, 1, 1]
     assert tuple(raw.train_images[4, 8, 8]) == (41, 100, 200)
+    assert raw.natural and not raw.has_test
+
+
+def test_grayscale_image_folder_is_not_natural(tmp_path):
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        for index in range(2):
+            Image.new("L", (6, 6), 30 * index + (name == "b") * 100).save(
+                tmp_path / name / f"{index}.png")
+    assert not read_folder(tmp_path, resolution=6).natural
 
 
 @pytest.mark.parametrize("classes, message", [

@@ -7,7 +7,8 @@ from nas._errors import StudyError
 from nas.cost import count
 from nas.scaling import ScaleOptions, point_trials, read_scaling, run_scale, scaled_arch
 from nas.scaling import scaling_document, write_scaling
-from nas.search import ProxySettings, StudySettings, arch_of, best_trial, run_search
+from nas.search import ProxySettings, arch_of, best_trial, run_search
+from nas.study import StudySettings
 from nas.space import load_space
 from nas.train import TrainConfig
 from tests.conftest import tiny_search_options
@@ -29,11 +30,12 @@ def test_scaled_architecture_follows_the_point():
 
 
 def test_grid_runs_to_completion_and_resumes_only_missing_points(tmp_path):
-    first, run = run_scale(options(tmp_path, timeout=0.5), progress=False)
+    run = run_scale(options(tmp_path, timeout=0.5), progress=False)
     assert run.ran == 1
-    labels = [p.label for p in first.points]
+    points = options(tmp_path).all_points()
+    labels = [p.label for p in points]
     assert len(labels) == 4  # (2,1,1) is the only grid point at step 0.5, plus base, √2 × 2
-    _, run = run_scale(options(tmp_path), progress=False)
+    run = run_scale(options(tmp_path), progress=False)
     assert run.ran == 3
     trials = run.study.get_trials()
     assert sorted(t.params["point"] for t in trials) == sorted(labels)
@@ -41,30 +43,31 @@ def test_grid_runs_to_completion_and_resumes_only_missing_points(tmp_path):
     resolution_only = next(t for t in trials if t.user_attrs["kind"] == "resolution only")
     assert resolution_only.user_attrs["proxy_resolution"] == 45  # 32 × √2
     assert resolution_only.user_attrs["flops"] == count(scaled_arch(
-        TINY, next(p for p in first.points if p.kind == "resolution only"), 1.0)).flops
+        TINY, next(p for p in points if p.kind == "resolution only"), 1.0)).flops
     base = next(t for t in trials if t.user_attrs["kind"] == "base")
     assert base.user_attrs["flops_ratio"] == 1.0
-    _, again = run_scale(options(tmp_path), progress=False)
+    again = run_scale(options(tmp_path), progress=False)
     assert again.ran == 0
 
 
 def test_scaling_file_round_trip(tmp_path):
-    prepared, run = run_scale(options(tmp_path), progress=False)
+    run = run_scale(options(tmp_path), progress=False)
     trials = point_trials(run.study)
-    document = scaling_document(base=TINY, base_name="tiny", phi=1.0, study_name=prepared.name,
-                                storage="x", trials=trials)
+    document = scaling_document(base=TINY, base_name="tiny", phi=1.0, study_name=run.name,
+                                storage=run.storage, trials=trials)
     assert document["alpha"] == 2.0 and document["beta"] == document["gamma"] == 1.0
     assert set(document["single_dimension_accuracy"]) == {"base", "width only",
                                                           "resolution only"}
-    path = write_scaling(document, str(tmp_path), prepared.name)
+    path = write_scaling(document, str(tmp_path), run.name)
+    assert str(path) == run.outputs["scaling"]  # run_scale itself wrote the same document
     assert read_scaling(str(path)) == (TINY, "tiny", 2.0, 1.0, 1.0)
+    assert run.summary["chosen"]["alpha"] == 2.0 and run.summary["scaling_file"] == str(path)
 
 
 def test_scaling_a_search_result(tmp_path):
     search = run_search(tiny_search_options(tmp_path, study={"trials": 1}), progress=False)
     found = arch_of(best_trial(search.study))
-    prepared, run = run_scale(dataclasses.replace(options(tmp_path), base=found),
-                              progress=False)
+    run = run_scale(dataclasses.replace(options(tmp_path), base=found), progress=False)
     assert len(point_trials(run.study)) == 4
     assert arch_of(point_trials(run.study)[-1]).stages[0].kernel_size == \
         found.stages[0].kernel_size

@@ -8,7 +8,7 @@ from nas._errors import StudyError
 from nas.cost import count
 from nas.search import arch_of, best_trial, run_search
 from nas.space import load_space
-from nas.search._storage import make_storage
+from nas.study import make_storage
 from tests.conftest import tiny_search_options
 
 NAME = "tiny-digits-5M-soft"

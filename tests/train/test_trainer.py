@@ -1,6 +1,7 @@
 import dataclasses
 import math
 
+import numpy
 import pytest
 import torch
 
@@ -8,7 +9,7 @@ from nas._errors import ConfigError
 from nas.arch import EFFICIENTNET_B0, decode
 from nas.data import load_data
 from nas.model import build_model
-from nas.train import TrainConfig, Trainer, TrainingError, fit, steps_per_epoch
+from nas.train import TrainConfig, Trainer, TrainingError, fit, flips, steps_per_epoch
 
 SMALL = dataclasses.replace(EFFICIENTNET_B0, stages=(decode("ds_r1_k3_s1_e1_c16"),
                                                      decode("ir_r2_k3_s2_e3_c24_se0.25")),
@@ -20,16 +21,30 @@ def digits16():
     return load_data("digits", resolution=16, seed=0)
 
 
+def accuracy_by_hand(model: torch.nn.Module, data, split: str) -> float:
+    """Top-1 accuracy of ``model`` in eval mode on ``split``, in the trainer's 256-image
+    batches."""
+    images, labels = getattr(data, split)
+    model.eval()
+    correct = 0
+    with torch.no_grad():
+        for start in range(0, len(labels), 256):
+            logits = model(data.normalise(images[start:start + 256]))
+            correct += int((logits.argmax(1) == labels[start:start + 256]).sum())
+    return correct / len(labels)
+
+
 def test_fit_learns_digits_and_reports_every_epoch(digits16):
     torch.manual_seed(0)
     seen = []
     result = fit(build_model(SMALL), digits16,
-                 TrainConfig(epochs=5, threads=1, learning_rate=0.2), on_epoch=seen.append)
-    assert [entry.epoch for entry in seen] == [1, 2, 3, 4, 5]
+                 TrainConfig(epochs=8, threads=1, learning_rate=0.2), on_epoch=seen.append)
+    assert [entry.epoch for entry in seen] == list(range(1, 9))
+    # a tiny B0-like net beats 85 % on the digits in 8 epochs (0.92 to 0.95 over seeds 0-3)
     assert result.accuracy > 0.85
-    assert seen[-1].validation_accuracy > seen[0].validation_accuracy
+    assert seen[-1].train_loss < seen[0].train_loss
     assert 0 < result.timing.compute_seconds <= result.timing.total_seconds
-    assert result.timing.images == 5 * steps_per_epoch(digits16, 64) * 64
+    assert result.timing.images == 8 * steps_per_epoch(digits16, 64) * 64
 
 
 @pytest.mark.parametrize("changes", [dict(optimizer="rmsprop", learning_rate=0.002),
@@ -37,34 +52,94 @@ def test_fit_learns_digits_and_reports_every_epoch(digits16):
                                      dict(amp=True), dict(augment=False)])
 def test_protocol_variants_train(digits16, changes):
     torch.manual_seed(0)
-    config = TrainConfig(**{"epochs": 2, "threads": 1, "learning_rate": 0.2, **changes})
+    config = TrainConfig(**{"epochs": 4, "threads": 1, "learning_rate": 0.2, **changes})
     result = fit(build_model(SMALL), digits16, config)
-    assert result.accuracy > 0.3
+    # chance is 0.1; each variant reaches 0.69 to 0.93 in 4 epochs (seeds 0-3)
+    assert result.accuracy > 0.6
 
 
-def test_same_seed_same_result(digits16):
-    def once():
-        torch.manual_seed(7)
-        return fit(build_model(SMALL), digits16, TrainConfig(epochs=1, threads=1, seed=7))
-    assert once().history[0].train_loss == once().history[0].train_loss
+def test_same_seed_reproduces_validation_accuracy_exactly(digits16):
+    def once(seed: int):
+        torch.manual_seed(seed)
+        config = TrainConfig(epochs=2, threads=1, learning_rate=0.2, seed=seed)
+        return [(entry.train_loss, entry.validation_accuracy)
+                for entry in fit(build_model(SMALL), digits16, config).history]
+
+    first = once(7)
+    assert once(7) == first
+    assert once(8) != first
 
 
-def test_nan_loss_raises_training_error(digits16):
+def test_evaluate_runs_the_model_in_eval_mode(digits16):
+    torch.manual_seed(0)
+    model = build_model(SMALL)
+    config = TrainConfig(threads=1, learning_rate=0.2, channels_last=False)
+    trainer = Trainer(model, config, steps_per_epoch=steps_per_epoch(digits16, 64))
+    trainer.train_epoch(digits16)  # running statistics now differ from any batch's own
+    buffers = {name: buffer.clone() for name, buffer in model.named_buffers()}
+    first = trainer.evaluate(digits16)
+    assert trainer.evaluate(digits16) == first
+    for name, buffer in model.named_buffers():  # batch norm neither learned nor counted
+        assert torch.equal(buffer, buffers[name]), name
+    assert first == accuracy_by_hand(model, digits16, "validation")
+
+
+def test_evaluate_on_the_test_split():
+    from tests.conftest import CIFAR_NPZ
+    data = load_data(f"npz:{CIFAR_NPZ}", resolution=16, train_size=200, test=True)
+    torch.manual_seed(0)
+    model = build_model(dataclasses.replace(SMALL, num_classes=10))
+    trainer = Trainer(model, TrainConfig(threads=1, channels_last=False),
+                      steps_per_epoch=steps_per_epoch(data, 64))
+    trainer.train_epoch(data)
+    assert trainer.evaluate(data, "test") == accuracy_by_hand(model, data, "test")
+    assert trainer.evaluate(data) == accuracy_by_hand(model, data, "validation")
+
+
+def test_missing_cuda_is_a_config_error():
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(ConfigError, match="torch sees no CUDA device"):
+        Trainer(build_model(SMALL), TrainConfig(device="cuda"), steps_per_epoch=1)
+
+
+def test_nan_loss_raises_training_error_naming_the_epoch(digits16):
     model = build_model(SMALL)
     with torch.no_grad():
         model.classifier.weight.fill_(math.nan)
-    with pytest.raises(TrainingError, match="loss became nan"):
-        fit(model, digits16, TrainConfig(epochs=1, threads=1))
+    with pytest.raises(TrainingError, match="loss became nan in epoch 1;"):
+        fit(model, digits16, TrainConfig(epochs=2, threads=1))
 
 
-def test_evaluate_on_test_split_and_missing_cuda():
-    from tests.conftest import CIFAR_NPZ
-    data = load_data(f"npz:{CIFAR_NPZ}", resolution=16, train_size=200)
-    trainer = Trainer(build_model(SMALL), TrainConfig(threads=1), steps_per_epoch=1)
-    assert 0 <= trainer.evaluate(data, "test") <= 1
-    if not torch.cuda.is_available():
-        with pytest.raises(ConfigError, match="torch sees no CUDA device"):
-            Trainer(build_model(SMALL), TrainConfig(device="cuda"), steps_per_epoch=1)
+def test_loss_turning_nan_later_names_that_epoch(digits16):
+    model = build_model(SMALL)
+
+    def poison(entry):
+        with torch.no_grad():
+            model.classifier.bias.fill_(math.inf)
+
+    with pytest.raises(TrainingError, match="in epoch 2;"):
+        fit(model, digits16, TrainConfig(epochs=3, threads=1), on_epoch=poison)
+
+
+def grayscale_and_colour(tmp_path):
+    rng = numpy.random.default_rng(0)
+    grey = rng.integers(0, 256, (40, 8, 8), numpy.uint8)
+    numpy.savez(tmp_path / "grey.npz", x_train=grey, y_train=numpy.arange(40) % 2)
+    numpy.savez(tmp_path / "colour.npz", x_train=rng.integers(0, 256, (40, 8, 8, 3), numpy.uint8),
+                y_train=numpy.arange(40) % 2)
+    return (load_data(f"npz:{tmp_path / 'grey.npz'}", resolution=8),
+            load_data(f"npz:{tmp_path / 'colour.npz'}", resolution=8))
+
+
+def test_flips_only_colour_photographs_by_default(tmp_path, digits16):
+    grey, colour = grayscale_and_colour(tmp_path)
+    automatic = TrainConfig()
+    assert (flips(automatic, grey), flips(automatic, colour)) == (False, True)
+    assert flips(automatic, digits16) is False
+    forced_on, forced_off = TrainConfig(flip=True), TrainConfig(flip=False)
+    assert (flips(forced_on, grey), flips(forced_off, colour)) == (True, False)
+    assert flips(TrainConfig(augment=False, flip=True), colour) is False
 
 
 @pytest.mark.parametrize("changes, message", [
@@ -72,6 +147,7 @@ def test_evaluate_on_test_split_and_missing_cuda():
     (dict(optimizer="adam"), "optimizer must be one of sgd, rmsprop"),
     (dict(label_smoothing=1.0), "label_smoothing must be a number >= 0 and < 1"),
     (dict(device="tpu"), "device must be cpu, cuda or cuda:N"),
+    (dict(flip="yes"), "flip must be true, false or None"),
 ])
 def test_train_config_validation(changes, message):
     with pytest.raises(ConfigError, match=message):

@@ -4,14 +4,11 @@ Every trial's randomness (the sampler's draws and the proxy's weights, batch ord
 augmentation) derives from (study seed, trial number), so results do not depend on how many
 workers run or which worker picks a trial. :class:`WorkerSampler` achieves this for the sampler
 by building a fresh, seeded sampler for each trial (Optuna's samplers keep no state between
-trials other than their random generator); it also records each trial's owner first thing.
+trials other than their random generator).
 """
 
 from __future__ import annotations
 
-import datetime
-import os
-import platform
 from collections.abc import Callable
 from typing import Any
 
@@ -26,29 +23,9 @@ def trial_seed(study_seed: int, trial_number: int) -> int:
                % (2**31 - 1))
 
 
-def record_owner(study, trial) -> None:
-    """Host, pid, process start and start time of the worker that owns ``trial``, written the
-    moment the trial exists, so a worker that dies at any point can be recognised."""
-    pid = os.getpid()
-    owner = {"host": platform.node(), "pid": pid, "pid_start": process_start_ticks(pid),
-             "started_at": datetime.datetime.now(datetime.timezone.utc).isoformat(
-                 timespec="seconds")}
-    for key, value in owner.items():
-        study._storage.set_trial_user_attr(trial._trial_id, key, value)
-
-
-def process_start_ticks(pid: int) -> int | None:
-    """Start time of a process (Linux clock ticks since boot), to tell a reused pid apart."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as stream:
-            return int(stream.read().rsplit(")", 1)[1].split()[19])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
 class WorkerSampler(BaseSampler):
-    """Wraps a sampler: records the trial's owner first, and (``reseed``) rebuilds the sampler
-    with the trial's own seed before every trial."""
+    """Wraps a sampler and (``reseed``) rebuilds it with the trial's own seed before every
+    trial."""
 
     def __init__(self, factory: Callable[[int], BaseSampler], study_seed: int, *,
                  reseed: bool) -> None:
@@ -63,7 +40,6 @@ class WorkerSampler(BaseSampler):
         return f"{type(self._inner).__name__}({how})"
 
     def before_trial(self, study, trial) -> None:
-        record_owner(study, trial)
         if self._reseed:
             self._inner = self._factory(trial_seed(self._study_seed, trial.number))
         self._inner.before_trial(study, trial)

@@ -9,35 +9,62 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 from tqdm import tqdm
 
 from nas._errors import NasError
-from nas.search._runner import Outcome, RunFailed, Terminated, run_worker, terminate_on_sigterm
-from nas.search._storage import worker_threads
-from nas.search._summary import state_label
-from nas.search._sweeper import sweep_dead_workers
+from nas.study._counts import state_label
+from nas.study._runner import Outcome, RunFailed, Terminated, run_worker, terminate_on_sigterm
+from nas.study._storage import describe_storage, study_lock, worker_threads
+from nas.study._sweeper import fail_reason, sweep_dead_workers, unresolved_running
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_CRASHED = 3
+EXIT_INTERRUPTED = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
 
 @dataclass
 class StudyRun:
-    """What a run did; the study itself holds the results."""
+    """What a run (``run_search``, ``run_scale``) did; the study itself holds the results.
+
+    Attributes:
+        study: the Optuna study.
+        name: its name.
+        storage: where it lives, as ``--storage`` would name it.
+        ran: trials this run started and finished (in this process, or counted by workers).
+        signal: SIGINT / SIGTERM if the run was interrupted.
+        failure: why the run stopped early (too many failures, a worker that died), if it did.
+        unresolved: RUNNING trials left at the end whose owner is alive or on another host
+            (their outcome is not known yet; Optuna's heartbeat settles them on RDB storages).
+        outputs: files the run wrote, by role (``best``: best.yaml, ``scaling``: scaling.yaml).
+        summary: the run's summary document (what ``--json`` prints).
+    """
 
     study: optuna.Study
     name: str
-    ran: int
+    storage: str = ""
+    ran: int = 0
     signal: int | None = None
     failure: str | None = None
+    unresolved: list[int] = field(default_factory=list)
+    outputs: dict[str, str] = field(default_factory=dict)
+    summary: dict = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        """1 after a failure, 130 / 143 after Ctrl-C / SIGTERM, else 0."""
+        if self.failure:
+            return EXIT_FAILED
+        if self.signal is not None:
+            return EXIT_INTERRUPTED[self.signal]
+        return 0
 
 
-def describe(trial: FrozenTrial) -> str:
+def describe(trial: FrozenTrial, reason: str | None = None) -> str:
     """One log line for a finished trial (FLOPs in millions, fvcore count)."""
     attrs = trial.user_attrs
     parts = [f"trial {trial.number} {state_label(trial)}"]
@@ -49,7 +76,7 @@ def describe(trial: FrozenTrial) -> str:
         parts.append(f"value {trial.values[0]:.4f}")
     if attrs.get("train_seconds") is not None:
         parts.append(f"{attrs['train_seconds']:.1f} s")
-    reason = attrs.get("skipped") or attrs.get("fail_reason")
+    reason = reason or attrs.get("skipped") or attrs.get("fail_reason")
     if trial.state == TrialState.PRUNED and not reason:
         reason = f"pruned after epoch {len(attrs.get('accuracy_per_epoch', []))}"
     if reason:
@@ -70,7 +97,7 @@ class TrialLog:
             if trial.state.is_finished() and trial.number not in self.seen:
                 self.seen.add(trial.number)
                 if self.log is not None:
-                    self.log(describe(trial))
+                    self.log(describe(trial, fail_reason(self.study, trial)))
 
 
 def _child(worker, make_objective, options, threads: int, index: int) -> None:
@@ -110,7 +137,8 @@ def run_study(prepared, *, worker, make_objective, settings, progress: bool,
 
     bar = tqdm(total=total, initial=done(), desc=name, unit="trial", position=0,
                disable=not progress, dynamic_ncols=True)
-    run = StudyRun(study=study, name=name, ran=0)
+    run = StudyRun(study=study, name=name,
+                   storage=describe_storage(settings.storage, settings.root, name))
 
     def refresh() -> None:
         trial_log.update()
@@ -134,6 +162,9 @@ def run_study(prepared, *, worker, make_objective, settings, progress: bool,
     finally:
         refresh()
         bar.close()
+    with study_lock(settings.storage, settings.root, name):
+        sweep_dead_workers(study)  # nothing counted may be a dead worker's RUNNING trial
+    run.unresolved = [t.number for t in unresolved_running(study)]
     return run
 
 

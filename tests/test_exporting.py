@@ -5,7 +5,7 @@ import pytest
 
 from nas._errors import ConfigError
 from nas.arch import EFFICIENTNET_B0, PRESET_NAMES, decode, loads, preset
-from nas.export import export, to_timm
+from nas.exporting import export, to_timm
 from tests.conftest import REFERENCE
 
 

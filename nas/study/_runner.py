@@ -1,8 +1,9 @@
 """The trial loop shared by ``nas search`` and ``nas scale``.
 
-Each worker repeats: sweep dead workers' trials, reserve a slot (under the study lock, so the
-study never exceeds ``--trials`` finished trials), run one trial through ``Study.optimize`` (which
-brings Optuna's heartbeat on RDB storages), and account for its outcome. Ctrl-C / SIGTERM end
+Each worker repeats: sweep dead workers' trials (on every storage: owners on this host by pid,
+on RDB storages also Optuna's heartbeat for other hosts), reserve a slot (under the study lock
+on journal and SQLite files, so the study never exceeds ``--trials`` finished trials), run one
+trial through ``Study.optimize`` (which brings the heartbeat), and account for its outcome. Ctrl-C / SIGTERM end
 the running trial as FAIL ("interrupted"); K consecutive failures stop the run.
 """
 
@@ -19,10 +20,16 @@ from dataclasses import dataclass
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from nas.search._options import StudySettings
-from nas.search._storage import is_journal, study_lock
-from nas.search._summary import count_trials, is_skipped
-from nas.search._sweeper import fail_own_running, sweep_dead_workers
+from nas.study._counts import count_trials, is_skipped
+from nas.study._settings import StudySettings
+from nas.study._storage import lock_path, storage_kind, study_lock
+from nas.study._sweeper import (
+    fail_own_running,
+    fail_reason,
+    record_owner,
+    requeue,
+    sweep_dead_workers,
+)
 
 MAX_CONSECUTIVE_SKIPS = 500
 
@@ -110,14 +117,6 @@ def _guarded(objective: TrialObjective, trial: optuna.Trial) -> object:
         raise
 
 
-def trials_remaining(total: int) -> Callable[[list[FrozenTrial]], int]:
-    """Slots left when the study should hold ``total`` finished (complete or pruned) trials."""
-    def remaining(trials: list[FrozenTrial]) -> int:
-        counts = count_trials(trials)
-        return total - counts.finished - counts.running
-    return remaining
-
-
 def run_worker(study: optuna.Study, objective: TrialObjective, *, settings: StudySettings,
                name: str, remaining: Callable[[list[FrozenTrial]], int],
                surplus_limit: int | None = None,
@@ -132,8 +131,8 @@ def run_worker(study: optuna.Study, objective: TrialObjective, *, settings: Stud
     outcome = Outcome()
     start = time.monotonic()
     failures = skips = 0
-    rdb_heartbeat = not is_journal(settings.storage) and isinstance(
-        study._storage, (optuna.storages.RDBStorage, optuna.storages._CachedStorage))
+    heartbeat = storage_kind(settings.storage) in ("sqlite", "rdb")
+    locked = lock_path(settings.storage, settings.root, name) is not None
     lock = lambda: study_lock(settings.storage, settings.root, name)  # noqa: E731
     with terminate_on_sigterm():
         ran: list[int] = []
@@ -143,9 +142,8 @@ def run_worker(study: optuna.Study, objective: TrialObjective, *, settings: Stud
                     break
                 reservation = Reservation(lock())
                 with reservation:
-                    if is_journal(settings.storage):
-                        sweep_dead_workers(study)
-                    elif rdb_heartbeat:
+                    sweep_dead_workers(study)
+                    if heartbeat:
                         with warnings.catch_warnings():
                             warnings.simplefilter("ignore")
                             optuna.storages.fail_stale_trials(study)
@@ -155,10 +153,11 @@ def run_worker(study: optuna.Study, objective: TrialObjective, *, settings: Stud
 
                     def one_trial(trial: optuna.Trial) -> object:
                         ran.append(trial.number)
+                        record_owner(trial)
                         if claim is not None:
                             claim(trial)
                         reservation.release()
-                        if surplus_limit is not None and not is_journal(settings.storage):
+                        if surplus_limit is not None and not locked:
                             check_surplus(study, trial, surplus_limit)
                         return _guarded(objective, trial)
 
@@ -200,10 +199,8 @@ def requeue_interrupted(study: optuna.Study, numbers: list[int]) -> None:
     re-run evaluates them instead of losing the sampler's choice."""
     for number in set(numbers):
         trial = _trial(study, number)
-        if (trial.state == TrialState.FAIL and trial.params
-                and trial.user_attrs.get("fail_reason") == "interrupted"
-                and "retry_of" not in trial.user_attrs):
-            study.enqueue_trial(trial.params, user_attrs={"retry_of": trial.number})
+        if trial.state == TrialState.FAIL and fail_reason(study, trial) == "interrupted":
+            requeue(study, trial)
 
 
 def _trial(study: optuna.Study, number: int) -> optuna.trial.FrozenTrial:

@@ -7,6 +7,7 @@ import time
 import pytest
 from optuna.trial import TrialState
 
+from nas.study import RETRY_KEY, fail_reason
 from tests.conftest import start_cli, study_at
 
 TINY = ["search", "--space", "tiny", "--flops", "5M", "--threads", "1",
@@ -43,17 +44,18 @@ def test_interrupt_fails_the_running_trial_and_rerun_completes(tmp_path, sent, c
     assert process.returncode == code, stderr
     assert "Top trials" in stdout  # the summary so far
     assert "Traceback" not in stderr and "re-run the same command" in stderr
-    trials = study_at(journal(tmp_path), NAME).get_trials()
+    study = study_at(journal(tmp_path), NAME)
+    trials = study.get_trials()
     assert TrialState.RUNNING not in [t.state for t in trials]
     interrupted = [t for t in trials if t.state == TrialState.FAIL]
-    assert len(interrupted) == 1 and interrupted[0].user_attrs["fail_reason"] == "interrupted"
+    assert len(interrupted) == 1 and fail_reason(study, interrupted[0]) == "interrupted"
 
     again = start_cli(*TINY, "--trials", "2", "--epochs", "3", "--json", cwd=tmp_path)
     stdout, stderr = again.communicate(timeout=600)
     assert again.returncode == 0, stderr
     assert json.loads(stdout)["trials"]["finished"] == 2
     trials = study_at(journal(tmp_path), NAME).get_trials()
-    retried = [t for t in trials if t.user_attrs.get("retry_of") == interrupted[0].number]
+    retried = [t for t in trials if t.user_attrs.get(RETRY_KEY) == interrupted[0].number]
     assert len(retried) == 1 and retried[0].params == interrupted[0].params
     assert TrialState.RUNNING not in [t.state for t in trials]
 
@@ -67,9 +69,10 @@ def test_killed_worker_is_swept_and_its_trial_rerun_once_by_a_live_worker(tmp_pa
     first.communicate()
     _, stderr = second.communicate(timeout=600)
     assert second.returncode == 0, stderr
-    trials = study_at(journal(tmp_path), NAME).get_trials()
+    study = study_at(journal(tmp_path), NAME)
+    trials = study.get_trials()
     dead = [t for t in trials if t.state == TrialState.FAIL]
-    assert len(dead) == 1 and dead[0].user_attrs["fail_reason"].startswith("worker died")
+    assert len(dead) == 1 and fail_reason(study, dead[0]).startswith("worker died")
     reruns = [t for t in trials if t.params == dead[0].params and t.number != dead[0].number]
     assert len(reruns) == 1 and reruns[0].state == TrialState.COMPLETE
     assert sum(t.state == TrialState.COMPLETE for t in trials) == 4

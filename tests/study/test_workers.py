@@ -2,6 +2,7 @@
 
 from optuna.trial import TrialState
 
+from nas.study import worker_threads
 from tests.conftest import start_cli, study_at
 
 TINY = ["search", "--space", "tiny", "--flops", "5M", "--epochs", "1",
@@ -28,7 +29,7 @@ def test_two_local_workers_finish_exactly_the_requested_trials(tmp_path):
     trials = check_exactly(study_at(str(tmp_path / "studies" / "tiny-digits-5M-soft" /
                                         "journal.log"), "tiny-digits-5M-soft"), 8)
     assert len({t.user_attrs["pid"] for t in trials}) == 2  # both workers ran trials
-    assert {t.user_attrs["threads"] for t in trials} == {1}  # 2 cores / 2 workers
+    assert {t.user_attrs["threads"] for t in trials} == {worker_threads(2, None)}  # cores / 2
 
 
 def test_two_hand_started_workers_cooperate(tmp_path):

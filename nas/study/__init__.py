@@ -1,0 +1,17 @@
+"""Crash-safe Optuna studies: storages and the study lock, identity checks, per-trial seeds,
+samplers and pruners, the worker loop and worker processes, and crash recovery (dead workers'
+trials failed and re-queued once). Used by :mod:`nas.search` and :mod:`nas.scaling`."""
+
+from nas._lazy import attach
+
+__getattr__, __dir__, __all__ = attach(__name__, {
+    "_counts": ["Counts", "count_trials", "is_skipped", "state_label", "trials_remaining"],
+    "_runner": ["RunFailed", "Terminated", "terminate_on_sigterm"],
+    "_sampling": ["make_pruner", "make_sampler", "trial_seed"],
+    "_settings": ["PRUNERS", "SAMPLERS", "StudySettings"],
+    "_storage": ["RECOVERING_STORAGES", "STORAGE_HELP", "describe_storage",
+                 "load_existing_study", "make_storage", "manifest", "open_settings_study",
+                 "storage_kind", "study_directory", "study_lock", "worker_threads"],
+    "_sweeper": ["RETRY_KEY", "fail_reason"],
+    "_workers": ["EXIT_INTERRUPTED", "StudyRun", "describe", "run_study"],
+})
