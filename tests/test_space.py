@@ -61,6 +61,19 @@ def test_mbconv_with_expand_ratio_one_is_written_ds():
     assert space.arch(params).stages[3].block_type == "ds"
 
 
+def test_a_missing_or_foreign_parameter_value_is_an_error():
+    space = load_space("efficientnet_b0")
+    params = space.baseline_params()
+    del params["stage3.kernel_size"]
+    with pytest.raises(ConfigError) as raised:
+        space.arch(params)
+    assert str(raised.value) == ("efficientnet_b0: parameter stage3.kernel_size must be given "
+                                 "(one of [3, 5]), but it is missing")
+    with pytest.raises(ConfigError, match=r"efficientnet_b0: parameter stage3.kernel_size must "
+                                          r"be one of \[3, 5\], but got 7"):
+        space.arch({**space.baseline_params(), "stage3.kernel_size": 7})
+
+
 def document(**changes):
     base = yaml.safe_load((SPACES_DIRECTORY / "tiny.yaml").read_text())
     base.update(changes)

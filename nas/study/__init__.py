@@ -9,7 +9,7 @@ __getattr__, __dir__, __all__ = attach(__name__, {
     "_runner": ["RunFailed", "Terminated", "terminate_on_sigterm"],
     "_sampling": ["make_pruner", "make_sampler", "trial_seed"],
     "_settings": ["PRUNERS", "SAMPLERS", "StudySettings"],
-    "_storage": ["RECOVERING_STORAGES", "STORAGE_HELP", "describe_storage",
+    "_stores": ["RECOVERING_STORAGES", "STORAGE_HELP", "describe_storage",
                  "load_existing_study", "make_storage", "manifest", "open_settings_study",
                  "storage_kind", "study_directory", "study_lock", "worker_threads"],
     "_sweeper": ["RETRY_KEY", "fail_reason"],

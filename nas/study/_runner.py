@@ -22,7 +22,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from nas.study._counts import count_trials, is_skipped
 from nas.study._settings import StudySettings
-from nas.study._storage import lock_path, storage_kind, study_lock
+from nas.study._stores import lock_path, storage_kind, study_lock
 from nas.study._sweeper import (
     fail_own_running,
     fail_reason,

@@ -18,7 +18,7 @@ from tqdm import tqdm
 from nas._errors import NasError
 from nas.study._counts import state_label
 from nas.study._runner import Outcome, RunFailed, Terminated, run_worker, terminate_on_sigterm
-from nas.study._storage import describe_storage, study_lock, worker_threads
+from nas.study._stores import describe_storage, study_lock, worker_threads
 from nas.study._sweeper import fail_reason, sweep_dead_workers, unresolved_running
 
 EXIT_FAILED = 1

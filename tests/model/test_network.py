@@ -44,9 +44,22 @@ def test_block_structure_follows_the_config():
     assert isinstance(first_ir.expand, torch.nn.Sequential)
     assert first_ir.squeeze_excite.reduce.out_channels == 4  # 16 input channels × 0.25
     assert [b.residual for b in blocks] == [False, False, True, False, True, False]
-    # stochastic depth grows linearly with the block index over 6 blocks
+    # stochastic depth: rate × i / n for 0-based block i of n = 6, residual blocks only
     assert second_ir.drop_path.rate == pytest.approx(0.2 * 2 / 6)
     assert second_er.drop_path.rate == pytest.approx(0.2 * 4 / 6)
+    assert isinstance(noskip.drop_path, torch.nn.Identity)
+
+
+def test_initialisation_follows_its_description():
+    torch.manual_seed(0)
+    model = build_model(tiny(head_channels=512, num_classes=1000))
+    assert model.classifier.weight.std().item() == pytest.approx(0.01, rel=0.02)
+    assert model.classifier.weight.mean().abs().item() < 1e-3
+    assert torch.equal(model.classifier.bias, torch.zeros(1000))
+    head = model.head[0]  # 1×1, 512 outputs: fan_out 512
+    assert head.weight.std().item() == pytest.approx((2 / 512) ** 0.5, rel=0.02)
+    depthwise = model.stages[1][0].depthwise[0]  # 3×3, one group per channel: fan_out 9
+    assert depthwise.weight.std().item() == pytest.approx((2 / 9) ** 0.5, rel=0.05)
 
 
 def test_drop_path_is_identity_in_eval_and_unbiased_in_training():

@@ -108,13 +108,22 @@ def test_multi_objective_reports_a_pareto_front(tmp_path):
     assert best_trial(study) in front
 
 
-def test_median_pruner_prunes_with_per_epoch_reward(tmp_path):
-    options = tiny_search_options(tmp_path, study={"trials": 6, "pruner": "median"},
-                                  train={"epochs": 3}, proxy={"train_size": 400})
+@pytest.mark.parametrize("pruner", ["median", "hyperband"])
+def test_pruner_stops_weak_trials_early(tmp_path, pruner):
+    epochs = 4
+    options = tiny_search_options(tmp_path, study={"trials": 10, "pruner": pruner,
+                                                   "sampler": "random"},
+                                  train={"epochs": epochs}, proxy={"train_size": 300})
     run_search(options, progress=False)
     trials = load(tmp_path).get_trials()
-    assert all(len(t.intermediate_values) >= 1 for t in trials)
-    assert sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials) == 6
+    assert sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials) == 10
+    pruned = [t for t in trials if t.state == TrialState.PRUNED]
+    assert pruned, "no trial was pruned"
+    for trial in pruned:  # stopped before the last epoch, after reporting at least one epoch
+        assert 1 <= len(trial.intermediate_values) < epochs
+        assert len(trial.user_attrs["accuracy_per_epoch"]) == len(trial.intermediate_values)
+    complete = [t for t in trials if t.state == TrialState.COMPLETE]
+    assert all(len(t.intermediate_values) == epochs for t in complete)
 
 
 def test_seed_and_data_content_are_part_of_a_studys_identity(tmp_path):

@@ -51,8 +51,8 @@ STORAGE_HELP = ("Optuna storage: a journal file path, sqlite:///FILE, "
                 "postgresql://USER:PASSWORD@HOST/DB, mysql://..., redis://... or grpc://HOST:PORT "
                 "(default: studies/<study>/journal.log, which needs no server and serves several "
                 "local workers). Crash recovery (a killed worker's trial failed and re-run once) "
-                "is tested on the journal file, SQLite and PostgreSQL; on Redis and gRPC a killed "
-                "worker's trial stays RUNNING")
+                "is tested on the journal file, SQLite and PostgreSQL only; Redis and gRPC are not "
+                "covered, so a killed worker's trial may stay RUNNING there")
 
 
 def storage_kind(url: str | None) -> str:
