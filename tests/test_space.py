@@ -4,7 +4,6 @@ import yaml
 
 from nas._errors import ConfigError
 from nas.arch import encode, preset
-from nas.cost import count
 from nas.space import SPACES_DIRECTORY, load_space, parse_space, space_names
 
 
@@ -49,8 +48,8 @@ def test_sampling_through_optuna_gives_valid_architectures():
     for _ in range(30):
         trial = study.ask()
         arch = space.sample(trial)
-        assert count(arch).flops > 0
         assert set(trial.params) == set(space.parameters())
+        assert all(value in space.parameters()[name] for name, value in trial.params.items())
         assert space.arch(trial.params) == arch
         study.tell(trial, 0.0)
 

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 from nas._errors import DataError
 from nas.data import load_data, parse_data_spec, read_digits
-from tests.conftest import CIFAR_NPZ
+from tests.conftest import cifar_npz
 
 
 def source_indices(images: torch.Tensor, source: numpy.ndarray) -> list[int]:
@@ -129,7 +129,7 @@ def test_train_size_subset_is_resized_alone(tmp_path):
 
 
 def test_resize_normalise_and_the_shared_cifar_test_split():
-    data = load_data(f"npz:{CIFAR_NPZ}", resolution=24, seed=0, train_size=500, test=True)
+    data = load_data(f"npz:{cifar_npz()}", resolution=24, seed=0, train_size=500, test=True)
     assert data.train[0].shape == (500, 3, 24, 24)
     assert data.test[0].shape == (5000, 3, 24, 24)  # the file's own x_test, no hold-out
     assert len(data.validation[1]) == 2000

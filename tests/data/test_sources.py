@@ -6,7 +6,7 @@ from PIL import Image
 
 from nas._errors import DataError
 from nas.data import read_cifar, read_digits, read_folder, read_npz
-from tests.conftest import CIFAR_NPZ
+from tests.conftest import cifar_npz
 
 
 def test_digits_is_bundled_and_grey_becomes_rgb():
@@ -64,7 +64,7 @@ def test_npz_float_and_greyscale(tmp_path):
 
 
 def test_shared_cifar_npz():
-    raw = read_npz(CIFAR_NPZ, test=True)
+    raw = read_npz(cifar_npz(), test=True)
     assert raw.natural
     assert raw.train_images.shape == (10000, 32, 32, 3)
     assert raw.test_images.shape == (5000, 32, 32, 3)

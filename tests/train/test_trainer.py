@@ -85,8 +85,8 @@ def test_evaluate_runs_the_model_in_eval_mode(digits16):
 
 
 def test_evaluate_on_the_test_split():
-    from tests.conftest import CIFAR_NPZ
-    data = load_data(f"npz:{CIFAR_NPZ}", resolution=16, train_size=200, test=True)
+    from tests.conftest import cifar_npz
+    data = load_data(f"npz:{cifar_npz()}", resolution=16, train_size=200, test=True)
     torch.manual_seed(0)
     model = build_model(dataclasses.replace(SMALL, num_classes=10))
     trainer = Trainer(model, TrainConfig(threads=1, channels_last=False),
