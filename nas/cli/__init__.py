@@ -6,10 +6,10 @@ import os
 import sys
 
 from nas._errors import NasError
-from nas.cli import _export, _family, _flops, _scale, _search, _train
+from nas.cli import _export, _family, _flops, _rank_check, _scale, _search, _train
 from nas.cli._common import EXIT_BAD_INPUT, HelpFormatter, Parser
 
-COMMANDS = (_search, _scale, _family, _train, _flops, _export)
+COMMANDS = (_search, _rank_check, _scale, _family, _train, _flops, _export)
 
 DESCRIPTION = """\
 nas: search an MBConv space under a FLOP budget, then compound-scale the winner into a family.

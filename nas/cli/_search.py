@@ -27,7 +27,8 @@ Search a space of MBConv architectures under a FLOP budget.
 Each trial samples an architecture, counts its FLOPs at the space's target resolution and class
 count (analytically, {FLOP_UNIT}), trains a proxy on the data for a few epochs, and scores it
 with the reward ACC x (FLOPs/T)^w: soft (w = -0.07 on both sides of T) or hard (w = 0 under T,
--1 over; candidates over T x (1 + slack) are recorded but not trained).
+-1 over). In every mode, candidates over T x (1 + slack) are infeasible: they are recorded but
+never trained, since they cannot win.
 
 Trials live in an Optuna study: re-running the same command resumes it, topping it up to
 --trials finished trials. The best architecture is written to studies/<study>/best.yaml.
@@ -49,7 +50,7 @@ def add_parser(subparsers) -> None:
                        help="override the reward exponent w (in hard mode: over T)")
     group.add_argument("--slack", type=finite_float, default=0.1,
                        help="over-budget tolerance: candidates above T x (1 + slack) are "
-                            "infeasible (and in hard mode not trained)")
+                            "infeasible and never trained")
     group.add_argument("--objective", choices=("single", "multi"), default="single",
                        help="single: the reward; multi: (accuracy up, FLOPs down) with NSGA-II, "
                             "reporting the Pareto front")

@@ -3,7 +3,6 @@ resolution by γ^φ (rounded to a multiple of 8); or the published EfficientNet 
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
 from dataclasses import dataclass
@@ -38,7 +37,8 @@ class Member:
 
 def compound_member(base: Arch, *, phi: int, alpha: float, beta: float, gamma: float,
                     name: str) -> Member:
-    """Depth α^φ, width β^φ, resolution round8(base resolution · γ^φ)."""
+    """Depth α^φ, width β^φ, resolution round8(base resolution · γ^φ) (unchanged where
+    γ^φ = 1); the same rounding as the scaling grid's trials (:func:`scaled_arch`)."""
     try:
         depth, width, resolution = alpha ** phi, beta ** phi, gamma ** phi
     except OverflowError:
@@ -47,9 +47,8 @@ def compound_member(base: Arch, *, phi: int, alpha: float, beta: float, gamma: f
         raise ConfigError(f"member b{phi}: alpha^phi, beta^phi and gamma^phi must be at most "
                           f"{MAX_COEFFICIENT:g}, but got {depth:.4g}, {width:.4g}, "
                           f"{resolution:.4g}")
-    scaled = scale(base, width=width, depth=depth)
-    scaled = dataclasses.replace(scaled, resolution=round_resolution(
-        base.resolution * resolution, RESOLUTION_DIVISOR) if phi else base.resolution)
+    scaled = scale(base, width=width, depth=depth, resolution=resolution,
+                   resolution_divisor=RESOLUTION_DIVISOR)
     return Member(phi, f"{name}-b{phi}", scaled, width, depth, resolution)
 
 

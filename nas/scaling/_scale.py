@@ -2,9 +2,10 @@
 
 Every grid point (plus the base and the single-dimension baselines) is one trial of an Optuna
 study driven by ``GridSampler``, so a run resumes, and several workers share it, like a search.
-A trial scales the base by depth α^φ, width β^φ and resolution γ^φ, counts the scaled target's
-FLOPs, trains the proxy at the proxy resolution × γ^φ (rounded to an integer), and reports
-validation accuracy.
+A trial scales the base by depth α^φ, width β^φ and resolution γ^φ (rounded as ``nas family``
+rounds), counts the scaled target's FLOPs, trains the proxy at the proxy resolution × γ^φ
+(rounded to an integer), and reports validation accuracy. A point that rounds to a network
+already trained shares that result (``same_network_as``) instead of training it again.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from tqdm import tqdm
 from nas._errors import ConfigError
 from nas.arch import Arch, round_resolution, scale, to_dict
 from nas.cost import count
+from nas.scaling._family import RESOLUTION_DIVISOR
 from nas.scaling._grid import Point, all_points, enumerate_grid, parse_decimal, parse_point
 from nas.scaling._results import point_trials, scale_summary, scaling_document, write_scaling
 from nas.search import (
@@ -144,9 +146,26 @@ def prepare_scale(options: ScaleOptions, *, threads: int | None = None,
 
 
 def scaled_arch(base: Arch, point: Point, phi: float) -> Arch:
-    """Depth α^φ, width β^φ, resolution γ^φ (the target side rounded to an integer)."""
+    """Depth α^φ, width β^φ, resolution γ^φ, rounded exactly as ``nas family`` rounds its
+    members (the target side to a multiple of 8), so the φ = 1 member of the chosen point is
+    the very network that was evaluated."""
     alpha, beta, gamma = point.floats()
-    return scale(base, depth=alpha ** phi, width=beta ** phi, resolution=gamma ** phi)
+    return scale(base, depth=alpha ** phi, width=beta ** phi, resolution=gamma ** phi,
+                 resolution_divisor=RESOLUTION_DIVISOR)
+
+
+def trained_twin(study: optuna.Study, target: Arch, proxy_resolution: int
+                 ) -> FrozenTrial | None:
+    """A complete trial that trained the same network: another point that rounds to the same
+    target architecture (e.g. depth 1.9 and 2.0 round every stage's repeats alike) at the same
+    proxy resolution. Such a point shares that result instead of training it again."""
+    wanted = to_dict(target)
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        attrs = trial.user_attrs
+        if (attrs.get("proxy_resolution") == proxy_resolution and attrs.get("arch") == wanted
+                and "same_network_as" not in attrs):
+            return trial
+    return None
 
 
 def make_scale_objective(prepared: PreparedScale, *, progress: bool
@@ -167,6 +186,12 @@ def make_scale_objective(prepared: PreparedScale, *, progress: bool
         cost = record_candidate(trial, target)
         trial.set_user_attr("flops_ratio", cost.flops / prepared.base_flops)
         resolution = round_resolution(proxy.resolution * float(point.gamma) ** phi)
+        twin = trained_twin(trial.study, target, resolution)
+        if twin is not None:  # never train the same network twice
+            trial.set_user_attr("same_network_as", twin.number)
+            for key in ("proxy_resolution", "accuracy", "accuracy_per_epoch"):
+                trial.set_user_attr(key, twin.user_attrs[key])
+            return twin.value
         data = get_data(proxy, resolution=resolution, seed=seed)
         with tqdm(total=proxy.train.epochs, desc=f"point {point.label}", unit="epoch",
                   leave=False, position=1, disable=not progress) as bar:

@@ -17,6 +17,7 @@ from nas.search._evaluate import (
     record_worker,
     train_candidate,
 )
+from nas.search._fidelity import blind_choices, faithful_resolution
 from nas.search._options import OBJECTIVES, ProxySettings, data_slug, flops_label
 from nas.search._reward import Reward
 from nas.search._summary import search_summary, write_best
@@ -34,7 +35,8 @@ class SearchOptions:
         target_flops: T, the FLOP budget at the space's target resolution (fvcore FLOPs).
         reward: ``soft`` or ``hard`` (see :class:`~nas.search.Reward`).
         w: reward exponent override.
-        slack: over-budget tolerance: infeasible above T × (1 + slack).
+        slack: over-budget tolerance: a candidate above T × (1 + slack) is infeasible, in every
+            mode, and is recorded but never trained (it could not win).
         objective: ``single`` (the reward) or ``multi`` (accuracy ↑, FLOPs ↓ with NSGA-II).
         baseline: enqueue the space's baseline (e.g. EfficientNet-B0) as the first trial.
     """
@@ -122,7 +124,8 @@ def prepare(options: SearchOptions, *, threads: int | None = None) -> Prepared:
         options, name=name, identity=options.identity(space),
         directions=["maximize", "minimize"] if options.multi else ["maximize"],
         sampler=make_sampler(sampler_kind, seed=options.study.seed),
-        pruner=make_pruner(options.study.pruner, epochs=options.proxy.train.epochs),
+        pruner=make_pruner(options.study.pruner, epochs=options.proxy.train.epochs,
+                           warmup_epochs=options.proxy.train.warmup_epochs),
         threads=threads)
     if options.baseline:
         study.enqueue_trial(space.baseline_params(), user_attrs={"baseline": True},
@@ -141,7 +144,7 @@ def make_objective(prepared: Prepared, *, progress: bool) -> Callable[[optuna.Tr
         cost = record_candidate(trial, target)
         trial.set_user_attr("flops_ratio", round(cost.flops / reward.target_flops, 6))
         trial.set_constraint("flops", reward.constraint(cost.flops))
-        if reward.mode == "hard" and cost.flops > reward.budget:
+        if cost.flops > reward.budget:  # infeasible in every mode: it can never win
             reason = (f"over the FLOP budget: {cost.flops:,} > {int(reward.budget):,} FLOPs "
                       f"(T x (1 + slack)); not trained")
             trial.set_user_attr("skipped", reason)
@@ -171,19 +174,32 @@ def make_objective(prepared: Prepared, *, progress: bool) -> Callable[[optuna.Tr
     return objective
 
 
+def proxy_warnings(space: Space, resolution: int) -> list[str]:
+    """One line per searched stage whose choices the proxy resolution cannot tell apart."""
+    blind = blind_choices(space, resolution)
+    if not blind:
+        return []
+    advice = f"; --proxy-resolution {faithful_resolution(space)} sees every kernel choice"
+    return [choice.describe() + advice for choice in blind]
+
+
 def run_search(options: SearchOptions, *, progress: bool = True,
                log: Callable[[str], None] | None = None) -> StudyRun:
     """Prepare, run the trials (in ``options.study.workers`` processes), write the best
     architecture to ``studies/<study>/best.yaml``, and return the :class:`~nas.study.StudyRun`
     (``outputs["best"]``: that file; ``summary``: the document ``nas search --json`` prints)."""
     prepared = prepare(options)
+    warnings = proxy_warnings(prepared.space, options.proxy.resolution)
+    for line in warnings if log is not None else ():
+        log(f"warning: {line}")
     run = run_study(prepared, worker=_worker_entry, make_objective=make_objective,
                     settings=options.study, progress=progress, log=log)
     best = write_best(run.study, run.name, options.study.root)
     if best is not None:
         run.outputs["best"] = str(best)
     run.summary = search_summary(run, extra={"target_flops": options.target_flops,
-                                             "reward": options.reward})
+                                             "reward": options.reward,
+                                             "proxy_warnings": warnings})
     return run
 
 

@@ -24,7 +24,7 @@ class Counts:
 
 
 def is_skipped(trial: FrozenTrial) -> bool:
-    """A trial recorded but not evaluated (e.g. over the FLOP budget in hard mode): PRUNED with
+    """A trial recorded but not evaluated (e.g. over the FLOP budget): PRUNED with
     a ``skipped`` reason; it does not count towards ``--trials``."""
     return trial.state == TrialState.PRUNED and "skipped" in trial.user_attrs
 

@@ -9,6 +9,7 @@ trials other than their random generator).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -89,10 +90,22 @@ def make_sampler(kind: str, *, seed: int, grid: dict[str, list] | None = None) -
     return WorkerSampler(factory, seed, reseed=True)
 
 
-def make_pruner(kind: str, *, epochs: int) -> optuna.pruners.BasePruner:
-    """``none``, ``median`` (after 3 trials, from epoch 2) or ``hyperband`` (1..epochs)."""
+def first_prunable_epoch(*, epochs: int, warmup_epochs: float) -> int:
+    """The first epoch (1-based) whose result may prune a trial: the first epoch trained wholly
+    after the learning-rate warm-up (which lasts ``warmup_epochs``, capped at a fifth of
+    training as the trainer caps it), so no trial is judged by its warm-up accuracy."""
+    warmup = min(warmup_epochs, epochs / 5)
+    return min(epochs, math.ceil(warmup - 1e-9) + 1)
+
+
+def make_pruner(kind: str, *, epochs: int, warmup_epochs: float = 0.0
+                ) -> optuna.pruners.BasePruner:
+    """``none``, ``median`` (after 3 trials) or ``hyperband`` (resources 1..epochs); both prune
+    no earlier than :func:`first_prunable_epoch`."""
+    first = first_prunable_epoch(epochs=epochs, warmup_epochs=warmup_epochs)
     if kind == "median":
-        return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1)
+        return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=first)
     if kind == "hyperband":
-        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max(2, epochs))
+        return optuna.pruners.HyperbandPruner(min_resource=first,
+                                              max_resource=max(first + 1, epochs))
     return optuna.pruners.NopPruner()

@@ -25,8 +25,33 @@ def options(root, **study):
 def test_scaled_architecture_follows_the_point():
     point = next(p for p in options(".").all_points() if p.kind == "resolution only")
     arch = scaled_arch(TINY, point, 1.0)
-    assert arch.resolution == 91  # 64 × √2 rounded
+    assert arch.resolution == 88  # 64 × √2 = 90.5, rounded to a multiple of 8 as families are
     assert arch.stages == TINY.stages
+
+
+def test_every_point_is_exactly_its_phi_1_family_member():
+    from nas.arch import preset
+    from nas.scaling import compound_member
+    base = preset("efficientnet-b0")
+    for point in ScaleOptions(base=base, base_name="b0", step="0.1").all_points():
+        alpha, beta, gamma = point.floats()
+        member = compound_member(base, phi=1, alpha=alpha, beta=beta, gamma=gamma, name="x")
+        assert scaled_arch(base, point, 1.0) == member.arch, point.label
+
+
+def test_points_that_round_to_one_network_train_it_once(tmp_path):
+    # at step 0.1 depth 1.9 and the depth-only baseline 2.0 round every stage's repeats alike
+    run = run_scale(dataclasses.replace(options(tmp_path), points=("1.9,1,1",)),
+                    progress=False)
+    trials = {t.params["point"]: t for t in run.study.get_trials()}
+    first, second = sorted((trials["1.9,1,1"], trials["2,1,1"]), key=lambda t: t.number)
+    assert first.user_attrs["arch"] == second.user_attrs["arch"]
+    assert second.user_attrs["same_network_as"] == first.number
+    assert "train_seconds" not in second.user_attrs and "train_seconds" in first.user_attrs
+    assert second.value == first.value
+    trained = [t for t in trials.values() if "same_network_as" not in t.user_attrs]
+    archs = [(str(t.user_attrs["arch"]), t.user_attrs["proxy_resolution"]) for t in trained]
+    assert len(archs) == len(set(archs))  # no network trained twice
 
 
 def test_grid_runs_to_completion_and_resumes_only_missing_points(tmp_path):

@@ -8,7 +8,7 @@ from nas._errors import StudyError
 from nas.cost import count
 from nas.search import arch_of, best_trial, run_search
 from nas.space import load_space
-from nas.study import make_storage
+from nas.study import first_prunable_epoch, make_storage
 from tests.conftest import tiny_search_options
 
 NAME = "tiny-digits-5M-soft"
@@ -67,11 +67,12 @@ def test_same_seed_same_results_on_fresh_stores(tmp_path):
     assert once(tmp_path / "a") == once(tmp_path / "b")
 
 
-def test_hard_reward_skips_over_budget_candidates_without_training(tmp_path):
-    options = tiny_search_options(tmp_path, reward="hard", target_flops=4_000_000, slack=0.0,
-                                  baseline=True, study={"name": "hard", "trials": 2})
+@pytest.mark.parametrize("reward", ["soft", "hard"])
+def test_over_budget_candidates_are_never_trained(tmp_path, reward):
+    options = tiny_search_options(tmp_path, reward=reward, target_flops=4_000_000, slack=0.0,
+                                  baseline=True, study={"name": "budget", "trials": 2})
     run_search(options, progress=False)
-    trials = load(tmp_path, "hard").get_trials()
+    trials = load(tmp_path, "budget").get_trials()
     skipped = [t for t in trials if "skipped" in t.user_attrs]
     assert skipped and skipped[0].number == 0  # the 4.29 MFLOP baseline is over 4 MFLOPs
     for trial in skipped:
@@ -82,6 +83,7 @@ def test_hard_reward_skips_over_budget_candidates_without_training(tmp_path):
         assert trial.user_attrs["flops"] > 4_000_000
     complete = [t for t in trials if t.state == TrialState.COMPLETE]
     assert len(complete) == 2  # skipped candidates do not count towards --trials
+    assert all(t.constraints["flops"] <= 0 for t in trials if "train_seconds" in t.user_attrs)
 
 
 def test_reusing_a_name_with_other_settings_is_refused(tmp_path):
@@ -119,8 +121,10 @@ def test_pruner_stops_weak_trials_early(tmp_path, pruner):
     assert sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials) == 10
     pruned = [t for t in trials if t.state == TrialState.PRUNED]
     assert pruned, "no trial was pruned"
-    for trial in pruned:  # stopped before the last epoch, after reporting at least one epoch
-        assert 1 <= len(trial.intermediate_values) < epochs
+    first = first_prunable_epoch(epochs=epochs, warmup_epochs=1.0)
+    assert first == 2  # a 4-epoch run warms up for 0.8 epochs: epoch 1 never prunes
+    for trial in pruned:  # stopped after the warm-up, before the last epoch
+        assert first <= len(trial.intermediate_values) < epochs
         assert len(trial.user_attrs["accuracy_per_epoch"]) == len(trial.intermediate_values)
     complete = [t for t in trials if t.state == TrialState.COMPLETE]
     assert all(len(t.intermediate_values) == epochs for t in complete)
@@ -160,3 +164,17 @@ def test_find_trial_rejects_what_is_not_a_trial(which):
     study.add_trial(optuna.trial.create_trial(value=1.0))
     with pytest.raises(StudyError, match="trial must be"):
         find_trial(study, which)
+
+
+def test_proxy_data_cache_is_bounded_and_never_holds_the_test_split():
+    from nas.search import DATA_CACHE_SIZE, ProxySettings, get_data
+    from nas.search._evaluate import _DATA_CACHE
+
+    proxy = ProxySettings(train_size=100)
+    first = get_data(proxy, resolution=8, seed=0)
+    for resolution in (9, 10, 11):  # nas scale trains at several proxy resolutions
+        data = get_data(proxy, resolution=resolution, seed=0)
+        assert data.resolution == resolution and data.test is None
+    assert len(_DATA_CACHE) == DATA_CACHE_SIZE
+    assert get_data(proxy, resolution=11, seed=0) is data  # the newest stays cached
+    assert get_data(proxy, resolution=8, seed=0) is not first  # the oldest was dropped

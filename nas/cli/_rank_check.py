@@ -1,0 +1,119 @@
+"""``nas rank-check``: rank fidelity of the cheap proxy (and zero-cost scores) against a stronger
+reference protocol, with seed noise and cost per architecture."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+
+from nas.cli._common import HelpFormatter, add_json_flag, positive_int, print_json, print_table
+from nas.cli._common import quiet_optuna
+from nas.cli._options import add_data_options, add_study_options, add_train_options
+from nas.cli._options import proxy_settings, study_settings
+from nas.cost import FLOP_UNIT
+from nas.space import space_names
+
+DESCRIPTION = f"""\
+Measure how well the search's cheap signals rank architectures on your space and data.
+
+Draws N architectures from the space, spread evenly over their target FLOPs ({FLOP_UNIT}).
+Each is trained with the cheap protocol under test (the proxy options below, as `nas search`
+uses them) and with a reference protocol; by default the reference trains 3x the epochs on all
+training images at the smallest resolution where every searched kernel choice changes the
+function (see the warnings of `nas search`). A subset is trained again with a second seed, which
+gives the seed noise of each protocol and a noise ceiling. For every cheap signal (proxy
+accuracy after each epoch, zero-cost scores at initialisation, params, FLOPs) it reports
+Spearman rho and Kendall tau against the reference accuracy with 95 % bootstrap intervals,
+and each protocol's CPU-seconds per architecture.
+
+Every training is a trial of an Optuna study: re-running the same command resumes it.
+"""
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser("rank-check", help="rank fidelity of the proxy vs a reference",
+                                   description=DESCRIPTION, formatter_class=HelpFormatter)
+    group = parser.add_argument_group("architectures")
+    group.add_argument("--space", default="efficientnet_b0", metavar="NAME|FILE",
+                       help=f"search space: {', '.join(space_names())}, or a YAML file")
+    group.add_argument("--samples", type=positive_int, default=16, metavar="N",
+                       help="architectures, spread evenly over target FLOPs (at least 4)")
+    group.add_argument("--repeats", type=positive_int, default=None, metavar="K",
+                       help="architectures trained again with a second seed (default: N / 4, "
+                            "at least 2)")
+    group.add_argument("--zero-cost", default="synflow,naswot,grad_norm,zico", metavar="NAMES",
+                       help="zero-cost proxies to score, comma-separated, or none")
+    group.add_argument("--bootstrap", type=positive_int, default=1000,
+                       help="bootstrap resamples for the confidence intervals")
+    add_data_options(parser, resolution_help="resolution of the cheap proxy in pixels")
+    add_train_options(parser, epochs=5)
+    reference = parser.add_argument_group("reference protocol")
+    reference.add_argument("--reference-resolution", type=positive_int, default=None,
+                           metavar="PX", help="default: the smallest resolution at which every "
+                           "kernel choice of the space is visible (at least the proxy's)")
+    reference.add_argument("--reference-epochs", type=positive_int, default=None,
+                           help="default: 3 x --epochs")
+    reference.add_argument("--reference-train-size", type=positive_int, default=None,
+                           metavar="N", help="default: all training images")
+    add_study_options(parser, trials=None)
+    add_json_flag(parser)
+    parser.set_defaults(run=run)
+
+
+def fidelity_table(rows: list[dict]):
+    import pandas
+
+    def interval(values) -> str:
+        return "" if None in values else f"[{values[0]:+.2f}, {values[1]:+.2f}]"
+
+    return pandas.DataFrame([{
+        "signal": row["signal"], "Spearman rho": f"{row['spearman']:+.3f}"
+        if row["spearman"] is not None else "n/a", "rho 95% CI": interval(row["spearman_ci"]),
+        "Kendall tau": f"{row['kendall']:+.3f}" if row["kendall"] is not None else "n/a",
+        "tau 95% CI": interval(row["kendall_ci"])} for row in rows])
+
+
+def run(args: argparse.Namespace) -> int:
+    from nas.cli._report import report_exit
+    from nas.cli._search import log_line
+    from nas.search import RankCheckOptions, default_reference, run_rank_check
+    from nas.space import load_space
+
+    quiet_optuna()
+    names = () if args.zero_cost == "none" else tuple(
+        name.strip() for name in args.zero_cost.split(",") if name.strip())
+    proxy = proxy_settings(args)
+    reference = default_reference(proxy, load_space(args.space))
+    reference = dataclasses.replace(
+        reference, resolution=args.reference_resolution or reference.resolution,
+        train_size=args.reference_train_size,
+        train=dataclasses.replace(reference.train,
+                                  epochs=args.reference_epochs or reference.train.epochs))
+    options = RankCheckOptions(space=args.space, samples=args.samples, repeats=args.repeats,
+                               proxy=proxy, reference=reference, zero_cost=names,
+                               bootstrap=args.bootstrap, study=study_settings(args))
+    result = run_rank_check(options, log=log_line)
+    report = result.summary
+    if args.json:
+        print_json(report)
+        return report_exit(result, "rank-check")
+    print(f"\nStudy {result.name!r} ({result.storage}): {report['architectures']} architectures "
+          f"with both protocols, {report['jobs_complete']} trainings complete.")
+    print(f"Proxy: {proxy.resolution} px, {proxy.train.epochs} epochs, train size "
+          f"{proxy.train_size or 'all'}; reference: {reference.resolution} px, "
+          f"{reference.train.epochs} epochs, train size {reference.train_size or 'all'}.\n")
+    if report["fidelity"]:
+        print_table(fidelity_table(report["fidelity"]), left=("signal",),
+                    title="Rank fidelity against the reference accuracy:")
+    for protocol, noise in report["noise"].items():
+        std = "n/a" if noise["seed_std"] is None else f"{100 * noise['seed_std']:.2f} %"
+        ceiling = "" if noise["seed_kendall"] is None else \
+            f", seed-vs-seed Kendall tau {noise['seed_kendall']:+.3f} (noise ceiling)"
+        seconds = noise["cpu_seconds_per_architecture"]
+        print(f"{protocol}: seed-noise std {std} of accuracy over {noise['pairs']} "
+              f"architectures{ceiling}; {seconds if seconds is not None else 'n/a'} "
+              f"CPU-seconds per architecture")
+    if report["zero_cost_cpu_seconds_per_architecture"] is not None:
+        print(f"zero-cost scores: {report['zero_cost_cpu_seconds_per_architecture']} "
+              f"CPU-seconds per architecture")
+    return report_exit(result, "rank-check")

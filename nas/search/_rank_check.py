@@ -1,0 +1,225 @@
+"""``nas rank-check``: how well does a cheap signal rank architectures, against a stronger
+reference protocol, on the user's own space and data?
+
+N architectures are drawn from the space, spread evenly over their target FLOPs. Each is trained
+with the cheap protocol under test (the search's proxy settings: per-epoch accuracy, plus zero-cost
+scores at initialisation) and with a reference protocol (more epochs, all the training data, and a
+resolution at which no searched kernel choice is blind). A subset is trained again with a second
+seed, which measures seed noise. Every training is one trial of an Optuna study (a fixed job
+list driven by ``GridSampler``), so a run resumes and can be shared by workers like a search.
+The statistics are in :mod:`nas.search._rank_statistics`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from nas._checks import check_int
+from nas._errors import ConfigError
+from nas.arch import Arch, to_dict
+from nas.cost import count
+from nas.search._evaluate import get_data, open_run, proxy_arch, record_candidate, record_worker
+from nas.search._evaluate import train_candidate
+from nas.search._fidelity import faithful_resolution
+from nas.search._options import ProxySettings, data_slug
+from nas.search._rank_statistics import rank_report
+from nas.search._zero_cost import ZERO_COST_PROXIES, zero_cost_scores
+from nas.space import Space, load_space
+from nas.study import StudyRun, StudySettings, make_pruner, make_sampler, run_study
+
+PARAMETER = "job"
+PROTOCOLS = ("proxy", "reference")
+DRAWS = 2000
+"""Random architectures drawn from the space before picking N spread over FLOPs."""
+
+
+def default_reference(proxy: ProxySettings, space: Space) -> ProxySettings:
+    """The documented default reference: 3 × the proxy's epochs, all training images (no
+    ``train_size``), and the larger of the proxy resolution and the smallest resolution at which
+    every searched kernel choice changes the function; everything else as the proxy."""
+    return dataclasses.replace(
+        proxy, train_size=None, resolution=max(proxy.resolution, faithful_resolution(space)),
+        train=dataclasses.replace(proxy.train, epochs=3 * proxy.train.epochs))
+
+
+@dataclass(frozen=True, kw_only=True)
+class RankCheckOptions:
+    """Everything ``nas rank-check`` takes.
+
+    Attributes:
+        space: search space name or YAML path.
+        samples: architectures drawn (spread evenly over target FLOPs), at least 4.
+        repeats: how many of them are trained again with a second seed (None: a quarter of
+            ``samples``, at least 2).
+        proxy: the cheap protocol under test (the search's proxy settings).
+        reference: the reference protocol (None: :func:`default_reference`).
+        zero_cost: zero-cost proxies scored on every architecture at initialisation.
+        bootstrap: bootstrap resamples for the confidence intervals.
+    """
+
+    space: str = "efficientnet_b0"
+    samples: int = 16
+    repeats: int | None = None
+    proxy: ProxySettings = field(default_factory=ProxySettings)
+    reference: ProxySettings | None = None
+    zero_cost: tuple[str, ...] = ZERO_COST_PROXIES
+    bootstrap: int = 1000
+    study: StudySettings = field(default_factory=StudySettings)
+
+    def __post_init__(self) -> None:
+        check_int("samples", self.samples, minimum=4)
+        if self.repeats is not None:
+            check_int("repeats", self.repeats, minimum=2)
+            if self.repeats > self.samples:
+                raise ConfigError(f"repeats must be at most samples ({self.samples}), "
+                                  f"but got {self.repeats}")
+        check_int("bootstrap", self.bootstrap, minimum=100)
+        unknown = [name for name in self.zero_cost if name not in ZERO_COST_PROXIES]
+        if unknown:
+            raise ConfigError(f"zero-cost proxy must be one of {', '.join(ZERO_COST_PROXIES)}, "
+                              f"but got {unknown[0]!r}")
+
+    @property
+    def repeated(self) -> int:
+        return self.repeats if self.repeats is not None else max(2, self.samples // 4)
+
+    def reference_settings(self, space: Space) -> ProxySettings:
+        return self.reference or default_reference(self.proxy, space)
+
+    def study_name(self, space: Space) -> str:
+        if self.study.name:
+            return self.study.name
+        name = f"rank-{space.name}-{data_slug(self.proxy.data)}-n{self.samples}"
+        return f"{name}-seed{self.study.seed}" if self.study.seed else name
+
+
+def sample_architectures(space: Space, samples: int, *, seed: int) -> list[Arch]:
+    """``samples`` distinct architectures at evenly spaced FLOPs quantiles of :data:`DRAWS`
+    seeded random draws (lowest to highest target FLOPs)."""
+    rng = numpy.random.default_rng(seed)
+    pool: dict[str, tuple[int, Arch]] = {}
+    for _ in range(DRAWS):
+        params = {name: options[int(rng.integers(len(options)))]
+                  for name, options in space.parameters().items()}
+        arch = space.arch(params)
+        pool.setdefault(json.dumps(to_dict(arch), sort_keys=True), (count(arch).flops, arch))
+    ranked = [arch for _, arch in sorted(pool.values(), key=lambda item: item[0])]
+    if len(ranked) < samples:
+        raise ConfigError(f"samples must be at most the {len(ranked)} distinct architectures "
+                          f"found in space {space.name!r}, but got {samples}")
+    return [ranked[round(i * (len(ranked) - 1) / (samples - 1))] for i in range(samples)]
+
+
+def job_labels(samples: int, repeated: int) -> list[str]:
+    """``protocol:architecture:seed`` for every training: all architectures with seed 0 under
+    both protocols, then the evenly spaced ``repeated`` ones again with seed 1."""
+    again = sorted({round(i * (samples - 1) / (repeated - 1)) for i in range(repeated)})
+    return ([f"{protocol}:{index}:0" for index in range(samples) for protocol in PROTOCOLS]
+            + [f"{protocol}:{index}:1" for index in again for protocol in PROTOCOLS])
+
+
+@dataclass
+class PreparedRankCheck:
+    options: RankCheckOptions
+    space: Space
+    name: str
+    study: optuna.Study
+    threads: int
+    archs: list[Arch]
+    jobs: list[str]
+    surplus_limit: None = None
+
+    @property
+    def total(self) -> int:
+        return len(self.jobs)
+
+    def claim(self, trial: optuna.Trial) -> None:
+        trial.suggest_categorical(PARAMETER, self.jobs)
+
+    def remaining(self, trials: list[FrozenTrial]) -> int:
+        done = {t.params.get(PARAMETER) for t in trials
+                if t.state.is_finished() or t.state == TrialState.RUNNING}
+        return sum(job not in done for job in self.jobs)
+
+
+def prepare_rank_check(options: RankCheckOptions, *, threads: int | None = None
+                       ) -> PreparedRankCheck:
+    """Validate input, draw the architectures, then open or create the study."""
+    space = load_space(options.space)
+    reference = options.reference_settings(space)
+    archs = sample_architectures(space, options.samples, seed=options.study.seed)
+    jobs = job_labels(options.samples, options.repeated)
+    identity = {"kind": "rank-check", "space": space.name,
+                "space_fingerprint": space.fingerprint, "samples": options.samples,
+                "repeats": options.repeated, "zero_cost": list(options.zero_cost),
+                "seed": options.study.seed, "proxy": options.proxy.identity(),
+                "reference": reference.identity()}
+    get_data(reference, resolution=reference.resolution, seed=options.study.seed)
+    study, threads = open_run(
+        options, name=options.study_name(space), identity=identity, directions=["maximize"],
+        sampler=make_sampler("grid", seed=options.study.seed, grid={PARAMETER: jobs}),
+        pruner=make_pruner("none", epochs=1), threads=threads)
+    return PreparedRankCheck(options, space, options.study_name(space), study, threads, archs,
+                             jobs)
+
+
+def make_rank_objective(prepared: PreparedRankCheck, *, progress: bool
+                        ) -> Callable[[optuna.Trial], float]:
+    options, seed = prepared.options, prepared.options.study.seed
+    settings = {"proxy": options.proxy, "reference": options.reference_settings(prepared.space)}
+
+    def objective(trial: optuna.Trial) -> float:
+        record_worker(trial, study_seed=seed, threads=prepared.threads,
+                      device=options.proxy.train.device)
+        protocol, index, repeat = trial.suggest_categorical(PARAMETER, prepared.jobs).split(":")
+        target, protocol_settings = prepared.archs[int(index)], settings[protocol]
+        training_seed = int(numpy.random.SeedSequence([seed, int(index), int(repeat)])
+                            .generate_state(1)[0] % (2**31 - 1))
+        for key, value in (("protocol", protocol), ("architecture", int(index)),
+                           ("repeat", int(repeat)), ("training_seed", training_seed)):
+            trial.set_user_attr(key, value)
+        record_candidate(trial, target)
+        data = get_data(protocol_settings, resolution=protocol_settings.resolution, seed=seed)
+        if protocol == "proxy" and repeat == "0" and options.zero_cost:
+            start = time.process_time()
+            arch = proxy_arch(target, num_classes=data.num_classes, resolution=data.resolution,
+                              width=protocol_settings.width)
+            trial.set_user_attr("zero_cost", zero_cost_scores(
+                arch, data, names=options.zero_cost, seed=training_seed))
+            trial.set_user_attr("zero_cost_cpu_seconds", round(time.process_time() - start, 3))
+        start = time.process_time()
+        result = train_candidate(trial, target, proxy=protocol_settings, data=data,
+                                 seed=training_seed, threads=prepared.threads)
+        trial.set_user_attr("cpu_seconds", round(time.process_time() - start, 3))
+        return result.accuracy
+
+    return objective
+
+
+def _worker_entry(options: RankCheckOptions, threads: int) -> PreparedRankCheck:
+    return prepare_rank_check(options, threads=threads)
+
+
+def run_rank_check(options: RankCheckOptions, *, progress: bool = True,
+                   log: Callable[[str], None] | None = None) -> StudyRun:
+    """Run (or resume) every training job; return the :class:`~nas.study.StudyRun` whose
+    ``summary`` is the rank-fidelity report (see :func:`rank_report`)."""
+    prepared = prepare_rank_check(options)
+    run = run_study(prepared, worker=_worker_entry, make_objective=make_rank_objective,
+                    settings=options.study, progress=progress, log=log)
+    run.summary = {"study": run.name, "storage": run.storage,
+                   **rank_report(run.study, samples=options.samples,
+                                 zero_cost=options.zero_cost, bootstrap=options.bootstrap,
+                                 seed=options.study.seed),
+                   "proxy": dataclasses.asdict(options.proxy),
+                   "reference": dataclasses.asdict(options.reference_settings(prepared.space)),
+                   "interrupted": run.signal is not None, "error": run.failure}
+    return run

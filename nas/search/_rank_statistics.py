@@ -1,0 +1,101 @@
+"""Rank fidelity statistics for ``nas rank-check``: Spearman ρ and Kendall τ of every cheap
+signal against the reference accuracy, with percentile bootstrap confidence intervals over the
+architectures; seed noise from the architectures trained twice; CPU-seconds per protocol."""
+
+from __future__ import annotations
+
+import math
+import statistics
+import warnings
+
+import numpy
+import optuna
+from optuna.trial import TrialState
+from scipy import stats
+
+CONFIDENCE = 0.95
+
+
+def _correlations(signal: numpy.ndarray, reference: numpy.ndarray) -> tuple[float, float]:
+    with warnings.catch_warnings():  # a constant resample has no rank correlation
+        warnings.simplefilter("ignore")
+        rho = stats.spearmanr(signal, reference).statistic
+        tau = stats.kendalltau(signal, reference).statistic
+    return float(rho), float(tau)
+
+
+def fidelity(signal: list[float], reference: list[float], *, bootstrap: int,
+             seed: int) -> dict:
+    """ρ and τ of ``signal`` against ``reference`` (paired, one value per architecture), each
+    with a 95 % percentile bootstrap interval (resampling architectures with replacement)."""
+    x, y = numpy.asarray(signal, dtype=float), numpy.asarray(reference, dtype=float)
+    rho, tau = _correlations(x, y)
+    rng = numpy.random.default_rng(seed)
+    samples = []
+    for _ in range(bootstrap):
+        index = rng.integers(len(x), size=len(x))
+        pair = _correlations(x[index], y[index])
+        if all(math.isfinite(value) for value in pair):
+            samples.append(pair)
+    low, high = (1 - CONFIDENCE) / 2 * 100, (1 + CONFIDENCE) / 2 * 100
+    values = numpy.asarray(samples) if samples else numpy.full((1, 2), math.nan)
+    return {"n": len(x), "spearman": _rounded(rho), "kendall": _rounded(tau),
+            "spearman_ci": [_rounded(numpy.percentile(values[:, 0], low)),
+                            _rounded(numpy.percentile(values[:, 0], high))],
+            "kendall_ci": [_rounded(numpy.percentile(values[:, 1], low)),
+                           _rounded(numpy.percentile(values[:, 1], high))]}
+
+
+def _rounded(value: float) -> float | None:
+    return None if not math.isfinite(value) else round(float(value), 4)
+
+
+def rank_report(study: optuna.Study, *, samples: int, zero_cost: tuple[str, ...],
+                bootstrap: int, seed: int) -> dict:
+    """The report of a rank-check study so far (complete jobs only)."""
+    jobs = {}
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        attrs = trial.user_attrs
+        jobs[(attrs["protocol"], attrs["architecture"], attrs["repeat"])] = trial
+    indices = [i for i in range(samples) if ("proxy", i, 0) in jobs and ("reference", i, 0)
+               in jobs]
+    reference = [jobs[("reference", i, 0)].value for i in indices]
+    signals: dict[str, list[float]] = {}
+    if indices:
+        epochs = min(len(jobs[("proxy", i, 0)].user_attrs["accuracy_per_epoch"])
+                     for i in indices)
+        for epoch in range(1, epochs + 1):
+            signals[f"proxy accuracy, epoch {epoch}"] = [
+                jobs[("proxy", i, 0)].user_attrs["accuracy_per_epoch"][epoch - 1]
+                for i in indices]
+        for name in zero_cost:
+            signals[f"zero-cost {name}"] = [jobs[("proxy", i, 0)].user_attrs["zero_cost"][name]
+                                            for i in indices]
+        signals["params"] = [jobs[("proxy", i, 0)].user_attrs["params"] for i in indices]
+        signals["FLOPs"] = [jobs[("proxy", i, 0)].user_attrs["flops"] for i in indices]
+    rows = []
+    if len(indices) >= 3:
+        for number, (name, values) in enumerate(signals.items()):
+            rows.append({"signal": name, **fidelity(values, reference, bootstrap=bootstrap,
+                                                    seed=seed + number)})
+    noise = {}
+    for protocol in ("proxy", "reference"):
+        pairs = [(jobs[(protocol, i, 0)].value, jobs[(protocol, i, 1)].value)
+                 for i in range(samples) if (protocol, i, 0) in jobs and (protocol, i, 1) in jobs]
+        seconds = [t.user_attrs["cpu_seconds"] for key, t in jobs.items() if key[0] == protocol]
+        noise[protocol] = {
+            "pairs": len(pairs),
+            "seed_std": _rounded(math.sqrt(statistics.mean((a - b) ** 2 / 2 for a, b in pairs)))
+            if pairs else None,
+            "seed_kendall": _rounded(_correlations(*zip(*pairs))[1]) if len(pairs) >= 3
+            else None,
+            "cpu_seconds_per_architecture": round(statistics.mean(seconds), 2)
+            if seconds else None}
+    zero_seconds = [t.user_attrs["zero_cost_cpu_seconds"] for key, t in jobs.items()
+                    if "zero_cost_cpu_seconds" in t.user_attrs]
+    return {"architectures": len(indices), "jobs_complete": len(jobs),
+            "fidelity": rows, "noise": noise,
+            "zero_cost_cpu_seconds_per_architecture":
+                round(statistics.mean(zero_seconds), 3) if zero_seconds else None,
+            "reference_accuracy": {"min": min(reference, default=None),
+                                   "max": max(reference, default=None)}}

@@ -1,0 +1,42 @@
+import pytest
+import torch
+import torch.nn.functional as F
+
+from nas.search import blind_choices, faithful_resolution, proxy_warnings
+from nas.space import load_space
+
+
+@pytest.mark.parametrize("side, alike", [(1, True), (2, True), (3, False), (5, False)])
+def test_a_5x5_kernel_acts_as_its_3x3_centre_only_on_maps_under_3_pixels(side, alike):
+    # the rule blind_choices applies: kernels k < k' differ only where side >= (k - 1) / 2 + 2
+    torch.manual_seed(0)
+    weight = torch.randn(4, 1, 5, 5)
+    centre = torch.zeros_like(weight)
+    centre[:, :, 1:4, 1:4] = weight[:, :, 1:4, 1:4]
+    images = torch.randn(2, 4, side, side)
+    for stride in (1, 2):
+        full = F.conv2d(images, weight, stride=stride, padding=2, groups=4)
+        inner = F.conv2d(images, centre, stride=stride, padding=2, groups=4)
+        assert torch.allclose(full, inner) == alike
+
+
+def test_the_b0_space_at_32_px_cannot_rank_four_kernel_choices():
+    space = load_space("efficientnet_b0")
+    blind = blind_choices(space, 32)
+    assert [(b.stage, b.feature_map, b.alike) for b in blind] == [
+        (4, 2, (3, 5)), (5, 2, (3, 5)), (6, 1, (3, 5)), (7, 1, (3, 5))]
+    assert faithful_resolution(space) == 72
+    assert blind_choices(space, 72) == [] and blind_choices(space, 64) != []
+    lines = proxy_warnings(space, 32)
+    assert len(lines) == 4 and all("--proxy-resolution 72" in line for line in lines)
+
+
+def test_search_warns_once_per_blind_stage(cli):
+    common = ["search", "--space", "tiny", "--flops", "5M", "--trials", "1", "--epochs", "1",
+              "--threads", "1", "--train-size", "200"]
+    result = cli(*common)
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and warnings[0].startswith("warning: stage 4: kernel_size 3 and 5")
+    quiet = cli(*common, "--proxy-resolution", "40", "--study", "at40")
+    assert quiet.returncode == 0 and "warning:" not in quiet.stderr
