@@ -92,7 +92,8 @@ def add_sampler_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--sampler", choices=SAMPLERS, default=None,
                        help="tpe (default), random, or nsga2 (default with --objective multi)")
     group.add_argument("--pruner", choices=PRUNERS, default="none",
-                       help="stop weak trials early using the per-epoch reward")
+                       help="stop weak trials early using the per-epoch reward, never before "
+                            "the first epoch trained wholly after the learning-rate warm-up")
 
 
 def train_config(args: argparse.Namespace, **overrides) -> TrainConfig:

@@ -42,11 +42,12 @@ def ranking_rows(trials: list[FrozenTrial]) -> list[dict]:
 
 
 def chosen(trials: list[FrozenTrial]) -> FrozenTrial | None:
-    """The most accurate compound point (ties: the one closest to the FLOPs target)."""
+    """The most accurate compound point; ties go to the point whose *actual* FLOPs ratio (after
+    rounding channels, repeats and resolution) is closest to 2."""
     compound = [t for t in trials if t.user_attrs["kind"].startswith("compound")]
     if not compound:
         return None
-    return max(compound, key=lambda t: (t.value, -abs(t.user_attrs["product"] - 2)))
+    return max(compound, key=lambda t: (t.value, -abs(t.user_attrs["flops_ratio"] - 2)))
 
 
 def scaling_document(*, base: Arch, base_name: str, phi: float, study_name: str, storage: str,

@@ -103,3 +103,19 @@ def test_other_grid_under_the_same_name_is_refused(tmp_path):
     with pytest.raises(StudyError, match="made with other settings"):
         run_scale(dataclasses.replace(options(tmp_path, name="grid"), step="0.25"),
                   progress=False)
+
+
+def test_ties_go_to_the_actual_flops_ratio_closest_to_two():
+    import optuna
+
+    from nas.scaling import chosen
+
+    def point(value, kind, product, ratio):
+        return optuna.trial.create_trial(value=value, user_attrs={
+            "kind": kind, "product": product, "flops_ratio": ratio})
+    far = point(0.9, "compound", 2.0, 2.6)  # nominally exact, but rounding made it 2.6x
+    near = point(0.9, "compound", 1.9, 2.05)
+    assert chosen([far, near]) is near and chosen([near, far]) is near
+    better = point(0.91, "compound", 2.1, 2.9)
+    assert chosen([far, near, better]) is better  # accuracy first
+    assert chosen([point(0.99, "depth only", 2.0, 2.0)]) is None  # baselines are not chosen

@@ -8,7 +8,7 @@ from nas.space import load_space
 from tests.conftest import study_at
 
 ARGS = ["rank-check", "--space", "tiny", "--samples", "5", "--repeats", "2", "--epochs", "2",
-        "--train-size", "300", "--reference-epochs", "3", "--reference-train-size", "500",
+        "--train-size", "200", "--reference-epochs", "2", "--reference-train-size", "300",
         "--zero-cost", "synflow,naswot", "--bootstrap", "200", "--threads", "1", "--json"]
 
 
@@ -55,7 +55,7 @@ def test_rank_check_reports_every_signal_and_resumes(cli, tmp_path):
         assert noise["pairs"] == 2 and noise["seed_std"] is not None
         assert noise["cpu_seconds_per_architecture"] > 0
     assert report["reference"]["resolution"] == 40  # every tiny kernel choice is visible
-    assert report["reference"]["train"]["epochs"] == 3
+    assert report["reference"]["train"]["epochs"] == 2
     study = study_at(str(tmp_path / "studies" / "rank-tiny-digits-n5" / "journal.log"),
                      "rank-tiny-digits-n5")
     assert len(study.get_trials()) == 14
