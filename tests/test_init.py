@@ -16,8 +16,9 @@ def test_public_surface():
 
 
 def test_import_is_light():
-    code = "import sys, nas; nas.count(nas.preset('efficientnet-b0')); " \
-           "print(sorted(m for m in ('torch', 'optuna', 'sklearn') if m in sys.modules))"
+    code = "import sys, nas, nas.cli; nas.count(nas.preset('efficientnet-b0')); " \
+           "nas.cli.build_parser(); " \
+           "print(sorted(m for m in ('torch', 'optuna', 'sklearn', 'scipy') if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=ROOT, timeout=60)
     assert result.stdout.strip() == "[]", result.stderr

@@ -11,6 +11,7 @@ from nas.cli._common import quiet_optuna
 from nas.cli._options import add_data_options, add_study_options, add_train_options
 from nas.cli._options import proxy_settings, study_settings
 from nas.cost import FLOP_UNIT
+from nas.search import ZERO_COST_PROXIES
 from nas.space import space_names
 
 DESCRIPTION = f"""\
@@ -41,7 +42,7 @@ def add_parser(subparsers) -> None:
     group.add_argument("--repeats", type=positive_int, default=None, metavar="K",
                        help="architectures trained again with a second seed (default: N / 4, "
                             "at least 2)")
-    group.add_argument("--zero-cost", default="synflow,naswot,grad_norm,zico", metavar="NAMES",
+    group.add_argument("--zero-cost", default=",".join(ZERO_COST_PROXIES), metavar="NAMES",
                        help="zero-cost proxies to score, comma-separated, or none")
     group.add_argument("--bootstrap", type=positive_int, default=1000,
                        help="bootstrap resamples for the confidence intervals")

@@ -7,7 +7,8 @@ import sys
 
 from tqdm import tqdm
 
-from nas.cli._common import HelpFormatter, add_json_flag, finite_float, parse_flops
+from nas.cli._common import HelpFormatter, add_json_flag, finite_float, non_negative_int
+from nas.cli._common import parse_flops
 from nas.cli._common import quiet_optuna
 from nas.cli._options import (
     add_data_options,
@@ -18,7 +19,7 @@ from nas.cli._options import (
     study_settings,
 )
 from nas.cost import FLOP_UNIT
-from nas.search import REWARD_MODES
+from nas.search import REWARD_MODES, ZERO_COST_PROXIES
 from nas.space import space_names
 
 DESCRIPTION = f"""\
@@ -56,6 +57,12 @@ def add_parser(subparsers) -> None:
                             "reporting the Pareto front")
     group.add_argument("--baseline", action="store_true",
                        help="enqueue the space's baseline (EfficientNet-B0) as the first trial")
+    group.add_argument("--prescreen", type=non_negative_int, default=0, metavar="K",
+                       help="before the first trial, score K random feasible candidates with a "
+                            "zero-cost proxy at initialisation and queue the best K/10 (at most "
+                            "half of --trials) as the first trials; 0 = off")
+    group.add_argument("--proxy", choices=ZERO_COST_PROXIES, default="zico",
+                       help="the zero-cost proxy of --prescreen")
     add_data_options(parser, resolution_help="proxy training resolution in pixels")
     add_train_options(parser, epochs=5)
     add_study_options(parser, trials=20)
@@ -75,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
     quiet_optuna()
     options = SearchOptions(space=args.space, target_flops=args.flops, reward=args.reward,
                             w=args.w, slack=args.slack, objective=args.objective,
-                            baseline=args.baseline, proxy=proxy_settings(args),
+                            baseline=args.baseline, prescreen=args.prescreen,
+                            prescreen_proxy=args.proxy, proxy=proxy_settings(args),
                             study=study_settings(args))
     return finish(run_search(options, progress=True, log=log_line), as_json=args.json)

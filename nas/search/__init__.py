@@ -10,10 +10,10 @@ __getattr__, __dir__, __all__ = attach(__name__, {
     "_rank_check": ["RankCheckOptions", "default_reference", "job_labels", "run_rank_check",
                     "sample_architectures"],
     "_rank_statistics": ["fidelity", "rank_report"],
-    "_options": ["OBJECTIVES", "ProxySettings", "data_slug"],
+    "_options": ["OBJECTIVES", "ProxySettings", "ZERO_COST_PROXIES", "data_slug"],
     "_reward": ["REWARD_MODES", "Reward"],
     "_search": ["SearchOptions", "prepare", "proxy_warnings", "run_search"],
     "_summary": ["BEST_FILE", "arch_of", "best_trial", "find_trial", "pareto_trials",
                  "ranked_trials", "search_summary", "trial_frame", "trial_record", "write_best"],
-    "_zero_cost": ["ZERO_COST_PROXIES", "zero_cost_scores"],
+    "_zero_cost": ["zero_cost_scores"],
 })

@@ -12,6 +12,9 @@ from nas._checks import check_int, check_real
 from nas.train import TrainConfig
 
 OBJECTIVES = ("single", "multi")
+ZERO_COST_PROXIES = ("synflow", "naswot", "grad_norm", "zico")
+"""The zero-cost proxies :func:`nas.search.zero_cost_scores` computes, in their default order
+(kept here, free of torch, so the command line can list them at start-up)."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -29,9 +29,9 @@ from nas.cost import count
 from nas.search._evaluate import get_data, open_run, proxy_arch, record_candidate, record_worker
 from nas.search._evaluate import train_candidate
 from nas.search._fidelity import faithful_resolution
-from nas.search._options import ProxySettings, data_slug
+from nas.search._options import ZERO_COST_PROXIES, ProxySettings, data_slug
 from nas.search._rank_statistics import rank_report
-from nas.search._zero_cost import ZERO_COST_PROXIES, zero_cost_scores
+from nas.search._zero_cost import zero_cost_scores
 from nas.space import Space, load_space
 from nas.study import StudyRun, StudySettings, make_pruner, make_sampler, run_study
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import optuna
 from tqdm import tqdm
 
+from nas._checks import check_int
 from nas._errors import ConfigError
 from nas.search._evaluate import (
     get_data,
@@ -18,12 +19,14 @@ from nas.search._evaluate import (
     train_candidate,
 )
 from nas.search._fidelity import blind_choices, faithful_resolution
-from nas.search._options import OBJECTIVES, ProxySettings, data_slug, flops_label
+from nas.search._prescreen import prescreen
+from nas.search._options import OBJECTIVES, ZERO_COST_PROXIES, ProxySettings, data_slug
+from nas.search._options import flops_label
 from nas.search._reward import Reward
 from nas.search._summary import search_summary, write_best
 from nas.space import Space, load_space
 from nas.study import StudyRun, StudySettings, make_pruner, make_sampler, run_study
-from nas.study import trials_remaining
+from nas.study import study_lock, trials_remaining
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,6 +42,9 @@ class SearchOptions:
             mode, and is recorded but never trained (it could not win).
         objective: ``single`` (the reward) or ``multi`` (accuracy ↑, FLOPs ↓ with NSGA-II).
         baseline: enqueue the space's baseline (e.g. EfficientNet-B0) as the first trial.
+        prescreen: score this many random feasible candidates with a zero-cost proxy before
+            the first trial and queue the best (0: off; see :mod:`nas.search._prescreen`).
+        prescreen_proxy: the zero-cost proxy that scores them.
     """
 
     space: str = "efficientnet_b0"
@@ -48,6 +54,8 @@ class SearchOptions:
     slack: float = 0.1
     objective: str = "single"
     baseline: bool = False
+    prescreen: int = 0
+    prescreen_proxy: str = "zico"
     proxy: ProxySettings = field(default_factory=ProxySettings)
     study: StudySettings = field(default_factory=StudySettings)
 
@@ -57,6 +65,10 @@ class SearchOptions:
                               f"but got {self.objective!r}")
         Reward(mode=self.reward, target_flops=self.target_flops, exponent=self.w,
                slack=self.slack)
+        check_int("prescreen", self.prescreen, minimum=0)
+        if self.prescreen_proxy not in ZERO_COST_PROXIES:
+            raise ConfigError(f"prescreen proxy must be one of {', '.join(ZERO_COST_PROXIES)}, "
+                              f"but got {self.prescreen_proxy!r}")
 
     @property
     def multi(self) -> bool:
@@ -192,6 +204,15 @@ def run_search(options: SearchOptions, *, progress: bool = True,
     warnings = proxy_warnings(prepared.space, options.proxy.resolution)
     for line in warnings if log is not None else ():
         log(f"warning: {line}")
+    if options.prescreen:
+        with study_lock(options.study.storage, options.study.root, prepared.name):
+            queued = prescreen(prepared.study, prepared.space, candidates=options.prescreen,
+                               proxy_name=options.prescreen_proxy, proxy=options.proxy,
+                               budget=prepared.reward.budget, trials=options.study.trials,
+                               seed=options.study.seed)
+        if queued and log is not None:
+            log(f"prescreen: scored {options.prescreen} candidates with "
+                f"{options.prescreen_proxy}; queued the best {len(queued)} as the first trials")
     run = run_study(prepared, worker=_worker_entry, make_objective=make_objective,
                     settings=options.study, progress=progress, log=log)
     best = write_best(run.study, run.name, options.study.root)

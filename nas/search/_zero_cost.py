@@ -11,8 +11,8 @@ proxy against those two on the project's own search spaces.
 What is computed (the network is built by :func:`nas.model.build_model` after
 ``torch.manual_seed(seed)``, on the CPU in float32 unless stated):
 
-- ``synflow`` (Tanaka et al. 2020): on a float64 copy with every parameter and buffer replaced
-  by its absolute value and the network in eval mode (batch norm uses its initial statistics,
+- ``synflow`` (Tanaka et al. 2020): the network in float64, every parameter and buffer replaced
+  by its absolute value, in eval mode (batch norm uses its initial statistics,
   mean 0 and variance 1, so it is a near-identity; dropout and drop path are off), the input
   is one all-ones image (1, 3, R, R) and R = sum of the logits. The score is
   log10(Σ |θ ⊙ ∂R/∂θ|) over the weights of every convolution and linear layer. Raw values
@@ -35,9 +35,9 @@ What is computed (the network is built by :func:`nas.model.build_model` after
 ``naswot``, ``grad_norm`` and ``zico`` run the network in training mode, so batch norm
 normalises with the mini-batch's statistics, as the reference implementations do; dropout and
 drop path are switched off, so the scores carry no sampling noise. Every batch-norm scale is
-set to 1 (PyTorch's default) before scoring: the builder zeroes the scale of each residual
-branch's last batch norm, which makes every residual block the identity at initialisation and
-every score blind to the repeats of a stage (synflow and grad_norm would not see them at all).
+1 when scoring: the builder starts the last batch norm of each residual branch at scale 0 (each
+residual block is the identity at initialisation, which helps training), and that would leave
+every score nearly blind to a stage's repeats (no synflow through any residual branch).
 
 Mini-batches are the first ``batches`` batches of b = min(batch_size, N // batches) images of
 a permutation of the N training images drawn from a generator seeded with ``seed``, normalised,
@@ -60,9 +60,8 @@ from nas._errors import ConfigError
 from nas.arch import Arch
 from nas.data import ImageData
 from nas.model import DropPath, build_model
+from nas.search._options import ZERO_COST_PROXIES
 
-ZERO_COST_PROXIES = ("synflow", "naswot", "grad_norm", "zico")
-"""The proxies :func:`zero_cost_scores` computes, in their default order."""
 
 _ACTIVATION_TYPES = (nn.SiLU, nn.ReLU, nn.ReLU6, nn.Hardswish)
 

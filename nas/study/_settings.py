@@ -11,6 +11,13 @@ from nas._errors import ConfigError
 
 SAMPLERS = ("tpe", "random", "nsga2")
 PRUNERS = ("none", "median", "hyperband")
+RECOVERING_STORAGES = ("journal file", "sqlite", "postgresql")
+STORAGE_HELP = ("Optuna storage: a journal file path, sqlite:///FILE, "
+                "postgresql://USER:PASSWORD@HOST/DB, mysql://..., redis://... or grpc://HOST:PORT "
+                "(default: studies/<study>/journal.log, which needs no server and serves several "
+                "local workers). Crash recovery (a killed worker's trial failed and re-run once) "
+                "is tested on the journal file, SQLite and PostgreSQL only; Redis and gRPC are not "
+                "covered, so a killed worker's trial may stay RUNNING there")
 
 
 @dataclass(frozen=True, kw_only=True)

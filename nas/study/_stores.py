@@ -2,7 +2,7 @@
 lock, identity checks (a study name is never reused for different settings) and the manifest.
 
 Crash recovery (a killed worker's trial failed and its parameters re-run once) is tested on the
-journal file, SQLite and PostgreSQL (:data:`RECOVERING_STORAGES`). Redis and gRPC URLs are
+journal file, SQLite and PostgreSQL (``nas.study.RECOVERING_STORAGES``). Redis and gRPC URLs are
 accepted, but no test covers recovery there, so nothing claims it.
 """
 
@@ -44,15 +44,6 @@ def describe_storage(url: str | None, root: str, name: str) -> str:
     if url is None:
         return str(study_directory(root, name) / JOURNAL_NAME)
     return url
-
-
-RECOVERING_STORAGES = ("journal file", "sqlite", "postgresql")
-STORAGE_HELP = ("Optuna storage: a journal file path, sqlite:///FILE, "
-                "postgresql://USER:PASSWORD@HOST/DB, mysql://..., redis://... or grpc://HOST:PORT "
-                "(default: studies/<study>/journal.log, which needs no server and serves several "
-                "local workers). Crash recovery (a killed worker's trial failed and re-run once) "
-                "is tested on the journal file, SQLite and PostgreSQL only; Redis and gRPC are not "
-                "covered, so a killed worker's trial may stay RUNNING there")
 
 
 def storage_kind(url: str | None) -> str:

@@ -1,0 +1,64 @@
+"""Zero-cost pre-screening: before the first trial, score K random candidates of the space at
+initialisation with one zero-cost proxy and queue the best as the search's first trials.
+
+Only feasible candidates (target FLOPs within T × (1 + slack)) are scored. The best
+``max(1, min(K // 10, trials // 2))`` are queued, best first, each with the user attribute
+``prescreen`` = {proxy, score, rank}. It runs once per study (the study records it), so a re-run
+or another worker never queues them again.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy
+import optuna
+
+from nas.arch import to_dict
+from nas.cost import count
+from nas.search._evaluate import get_data, proxy_arch
+from nas.search._zero_cost import zero_cost_scores
+from nas.space import Space
+
+DONE_KEY = "nas.prescreen"
+
+
+def queued_count(candidates: int, trials: int) -> int:
+    """How many of the pre-screened candidates are queued."""
+    return max(1, min(candidates // 10, trials // 2))
+
+
+def prescreen(study: optuna.Study, space: Space, *, candidates: int, proxy_name: str,
+              proxy, budget: float, trials: int, seed: int) -> list[dict]:
+    """Score ``candidates`` random feasible architectures with ``proxy_name`` and queue the
+    best; return what was queued (params and score), or nothing if this study already had its
+    pre-screening. Call it under the study lock."""
+    if DONE_KEY in study.user_attrs:
+        return []
+    rng = numpy.random.default_rng([seed, candidates])
+    data = get_data(proxy, resolution=proxy.resolution, seed=seed)
+    seen: set[str] = set()
+    scored = []
+    for _ in range(50 * candidates):  # draws, feasible or not
+        if len(scored) == candidates:
+            break
+        params = {name: options[int(rng.integers(len(options)))]
+                  for name, options in space.parameters().items()}
+        target = space.arch(params)
+        key = json.dumps(to_dict(target), sort_keys=True)
+        if key in seen or count(target).flops > budget:
+            continue
+        seen.add(key)
+        arch = proxy_arch(target, num_classes=data.num_classes, resolution=data.resolution,
+                          width=proxy.width)
+        score = zero_cost_scores(arch, data, names=(proxy_name,), seed=seed)[proxy_name]
+        scored.append((score, params))
+    scored.sort(key=lambda item: -item[0])
+    queued = []
+    for rank, (score, params) in enumerate(scored[:queued_count(len(scored), trials)], start=1):
+        record = {"proxy": proxy_name, "score": score, "rank": rank}
+        study.enqueue_trial(params, user_attrs={"prescreen": record})
+        queued.append({**record, "params": params})
+    study.set_user_attr(DONE_KEY, {"proxy": proxy_name, "candidates": len(scored),
+                                   "queued": len(queued)})
+    return queued
