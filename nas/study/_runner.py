@@ -3,8 +3,9 @@
 Each worker repeats: sweep dead workers' trials (on every storage: owners on this host by pid,
 on RDB storages also Optuna's heartbeat for other hosts), reserve a slot (under the study lock
 on journal and SQLite files, so the study never exceeds ``--trials`` finished trials), run one
-trial through ``Study.optimize`` (which brings the heartbeat), and account for its outcome. Ctrl-C / SIGTERM end
-the running trial as FAIL ("interrupted"); K consecutive failures stop the run.
+trial through ``Study.optimize`` (which brings the heartbeat), and account for its outcome.
+Ctrl-C / SIGTERM end the running trial as FAIL ("interrupted"); K consecutive failures stop the
+run.
 """
 
 from __future__ import annotations

@@ -32,8 +32,8 @@ def test_the_b0_space_at_32_px_cannot_rank_four_kernel_choices():
 
 
 def test_search_warns_once_per_blind_stage(cli):
-    common = ["search", "--space", "tiny", "--flops", "5M", "--trials", "1", "--epochs", "1",
-              "--threads", "1", "--train-size", "200"]
+    common = ["search", "--space", "tiny", "--flops", "5M", "--slack", "4", "--trials", "1",
+              "--epochs", "1", "--threads", "1", "--train-size", "200"]
     result = cli(*common)
     assert result.returncode == 0, result.stderr
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]

@@ -42,7 +42,7 @@ def test_search_runs_exact_trials_with_readable_params_and_attributes(tmp_path):
     assert attrs["blocks"][1] == "ir_r1_k3_s2_e3_c24_se0.25"
     assert attrs["train_seconds"] > 0 and attrs["host"] and attrs["pid"]
     assert baseline.intermediate_values.keys() == {1, 2}
-    assert baseline.constraints == {"flops": pytest.approx(4_288_672 / 5_500_000 - 1)}
+    assert baseline.constraints == {"flops": pytest.approx(4_288_672 / 25_000_000 - 1)}
     assert baseline.value == pytest.approx(attrs["accuracy"] * (4_288_672 / 5e6) ** -0.07)
 
 

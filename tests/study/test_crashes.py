@@ -10,7 +10,7 @@ from optuna.trial import TrialState
 from nas.study import RETRY_KEY, fail_reason
 from tests.conftest import start_cli, study_at
 
-TINY = ["search", "--space", "tiny", "--flops", "5M", "--threads", "1",
+TINY = ["search", "--space", "tiny", "--flops", "5M", "--slack", "4", "--threads", "1",
         "--train-size", "400"]
 NAME = "tiny-digits-5M-soft"
 

@@ -5,7 +5,7 @@ from optuna.trial import TrialState
 from nas.study import worker_threads
 from tests.conftest import start_cli, study_at
 
-TINY = ["search", "--space", "tiny", "--flops", "5M", "--epochs", "1",
+TINY = ["search", "--space", "tiny", "--flops", "5M", "--slack", "4", "--epochs", "1",
         "--train-size", "400"]
 
 
