@@ -19,6 +19,13 @@ from nas.train import OPTIMIZERS, SCHEDULES, TrainConfig
 _DEFAULT_TRAIN = TrainConfig()
 
 
+def add_space_option(group) -> None:
+    from nas.space import space_names
+
+    group.add_argument("--space", default="efficientnet_b0", metavar="NAME|FILE",
+                       help=f"search space: {', '.join(space_names())}, or a YAML file")
+
+
 def add_data_options(parser: argparse.ArgumentParser, *, resolution_help: str) -> None:
     group = parser.add_argument_group("data")
     group.add_argument("--data", default="digits", metavar="SPEC", help=DATA_HELP)

@@ -8,11 +8,11 @@ import dataclasses
 
 from nas.cli._common import HelpFormatter, add_json_flag, positive_int, print_json, print_table
 from nas.cli._common import quiet_optuna
-from nas.cli._options import add_data_options, add_study_options, add_train_options
+from nas.cli._options import add_data_options, add_space_option, add_study_options
+from nas.cli._options import add_train_options
 from nas.cli._options import proxy_settings, study_settings
 from nas.cost import FLOP_UNIT
 from nas.search import ZERO_COST_PROXIES
-from nas.space import space_names
 
 DESCRIPTION = f"""\
 Measure how well the search's cheap signals rank architectures on your space and data.
@@ -35,8 +35,7 @@ def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("rank-check", help="rank fidelity of the proxy vs a reference",
                                    description=DESCRIPTION, formatter_class=HelpFormatter)
     group = parser.add_argument_group("architectures")
-    group.add_argument("--space", default="efficientnet_b0", metavar="NAME|FILE",
-                       help=f"search space: {', '.join(space_names())}, or a YAML file")
+    add_space_option(group)
     group.add_argument("--samples", type=positive_int, default=16, metavar="N",
                        help="architectures, spread evenly over target FLOPs (at least 4)")
     group.add_argument("--repeats", type=positive_int, default=None, metavar="K",

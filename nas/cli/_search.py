@@ -12,6 +12,7 @@ from nas.cli._common import parse_flops
 from nas.cli._common import quiet_optuna
 from nas.cli._options import (
     add_data_options,
+    add_space_option,
     add_sampler_options,
     add_study_options,
     add_train_options,
@@ -20,7 +21,6 @@ from nas.cli._options import (
 )
 from nas.cost import FLOP_UNIT
 from nas.search import REWARD_MODES, ZERO_COST_PROXIES
-from nas.space import space_names
 
 DESCRIPTION = f"""\
 Search a space of MBConv architectures under a FLOP budget.
@@ -40,8 +40,7 @@ def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("search", help="FLOP-constrained architecture search",
                                    description=DESCRIPTION, formatter_class=HelpFormatter)
     group = parser.add_argument_group("search")
-    group.add_argument("--space", default="efficientnet_b0", metavar="NAME|FILE",
-                       help=f"search space: {', '.join(space_names())}, or a YAML file")
+    add_space_option(group)
     group.add_argument("--flops", type=parse_flops, default=400_000_000, metavar="T",
                        help="FLOP target T at the space's target resolution, e.g. 400M or 1.2G "
                             "(fvcore FLOPs: one fused multiply-add = one FLOP)")

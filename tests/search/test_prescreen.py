@@ -5,7 +5,7 @@ from tests.conftest import tiny_search_options
 
 def test_prescreen_queues_the_best_scored_feasible_candidates_once(tmp_path):
     options = tiny_search_options(tmp_path, prescreen=20, prescreen_proxy="synflow",
-                                  study={"trials": 4, "name": "pre"})
+                                  slack=0.1, study={"trials": 4, "name": "pre"})
     run = run_search(options, progress=False)
     assert queued_count(20, 4) == 2
     trials = run.study.get_trials()
@@ -17,6 +17,7 @@ def test_prescreen_queues_the_best_scored_feasible_candidates_once(tmp_path):
     assert all(t.user_attrs["flops"] <= 5_000_000 * 1.1 for t in queued)  # only feasible ones
     assert run.study.user_attrs[DONE_KEY] == {"proxy": "synflow", "candidates": 20, "queued": 2}
     more = run_search(tiny_search_options(tmp_path, prescreen=20, prescreen_proxy="synflow",
-                                          study={"trials": 5, "name": "pre"}), progress=False)
+                                          slack=0.1, study={"trials": 5, "name": "pre"}),
+                      progress=False)
     assert more.summary["trials"]["finished"] == 5  # topped up, and nothing queued again
     assert sum("prescreen" in t.user_attrs for t in more.study.get_trials()) == 2
