@@ -62,7 +62,8 @@ def throughput(rounds: int, steps: int) -> list[dict]:
 
 
 def default_trial_overhead() -> dict:
-    from nas.search import SearchOptions, StudySettings, run_search
+    from nas.search import SearchOptions, run_search
+    from nas.study import StudySettings
 
     with tempfile.TemporaryDirectory() as root:
         options = SearchOptions(baseline=True, study=StudySettings(trials=1, root=root))
