@@ -51,8 +51,7 @@ def architectures(count_wanted: int, *, seed: int = 0) -> list:
     rng = numpy.random.default_rng(seed)
     pool = {}
     for _ in range(2000):
-        params = {name: options[rng.integers(len(options))]
-                  for name, options in space.parameters().items()}
+        params = space.random_params(rng)
         arch = space.arch(params)
         flops = count(arch).flops
         if LOW <= flops <= HIGH:

@@ -137,6 +137,12 @@ class Space:
                   for name, options in self.parameters().items()}
         return self.arch(params)
 
+    def random_params(self, rng) -> dict[str, Any]:
+        """One uniformly random value per parameter, drawn with ``rng`` (a numpy Generator)
+        in :meth:`parameters` order."""
+        return {name: options[int(rng.integers(len(options)))]
+                for name, options in self.parameters().items()}
+
     def baseline_params(self) -> dict[str, Any]:
         """Parameters of the declared baseline (every stage at its base)."""
         return {f"stage{index}.{field}": stage.baseline_values()[field]

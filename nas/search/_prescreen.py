@@ -42,8 +42,7 @@ def prescreen(study: optuna.Study, space: Space, *, candidates: int, proxy_name:
     for _ in range(50 * candidates):  # draws, feasible or not
         if len(scored) == candidates:
             break
-        params = {name: options[int(rng.integers(len(options)))]
-                  for name, options in space.parameters().items()}
+        params = space.random_params(rng)
         target = space.arch(params)
         key = json.dumps(to_dict(target), sort_keys=True)
         if key in seen or count(target).flops > budget:

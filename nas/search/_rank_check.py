@@ -33,7 +33,8 @@ from nas.search._options import ZERO_COST_PROXIES, ProxySettings, data_slug
 from nas.search._rank_statistics import rank_report
 from nas.search._zero_cost import zero_cost_scores
 from nas.space import Space, load_space
-from nas.study import StudyRun, StudySettings, make_pruner, make_sampler, run_study
+from nas.study import StudyRun, StudySettings, derived_seed, make_pruner, make_sampler
+from nas.study import run_study
 
 PARAMETER = "job"
 PROTOCOLS = ("proxy", "reference")
@@ -107,8 +108,7 @@ def sample_architectures(space: Space, samples: int, *, seed: int) -> list[Arch]
     rng = numpy.random.default_rng(seed)
     pool: dict[str, tuple[int, Arch]] = {}
     for _ in range(DRAWS):
-        params = {name: options[int(rng.integers(len(options)))]
-                  for name, options in space.parameters().items()}
+        params = space.random_params(rng)
         arch = space.arch(params)
         pool.setdefault(json.dumps(to_dict(arch), sort_keys=True), (count(arch).flops, arch))
     ranked = [arch for _, arch in sorted(pool.values(), key=lambda item: item[0])]
@@ -181,8 +181,7 @@ def make_rank_objective(prepared: PreparedRankCheck, *, progress: bool
                       device=options.proxy.train.device)
         protocol, index, repeat = trial.suggest_categorical(PARAMETER, prepared.jobs).split(":")
         target, protocol_settings = prepared.archs[int(index)], settings[protocol]
-        training_seed = int(numpy.random.SeedSequence([seed, int(index), int(repeat)])
-                            .generate_state(1)[0] % (2**31 - 1))
+        training_seed = derived_seed(seed, int(index), int(repeat))
         for key, value in (("protocol", protocol), ("architecture", int(index)),
                            ("repeat", int(repeat)), ("training_seed", training_seed)):
             trial.set_user_attr(key, value)

@@ -7,7 +7,7 @@ from nas._lazy import attach
 __getattr__, __dir__, __all__ = attach(__name__, {
     "_counts": ["Counts", "count_trials", "is_skipped", "state_label", "trials_remaining"],
     "_runner": ["RunFailed", "Terminated", "terminate_on_sigterm"],
-    "_sampling": ["first_prunable_epoch", "make_pruner", "make_sampler", "trial_seed"],
+    "_sampling": ["derived_seed", "first_prunable_epoch", "make_pruner", "make_sampler", "trial_seed"],
     "_settings": ["PRUNERS", "RECOVERING_STORAGES", "SAMPLERS", "STORAGE_HELP", "StudySettings"],
     "_stores": ["describe_storage", "load_existing_study", "make_storage", "manifest",
                 "open_settings_study", "storage_kind", "study_directory", "study_lock",

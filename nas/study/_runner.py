@@ -30,6 +30,7 @@ from nas.study._sweeper import (
     record_owner,
     requeue,
     sweep_dead_workers,
+    trial_by_number,
 )
 
 MAX_CONSECUTIVE_SKIPS = 500
@@ -167,7 +168,7 @@ def run_worker(study: optuna.Study, objective: TrialObjective, *, settings: Stud
                 if not ran:
                     continue
                 outcome.ran += 1
-                trial = _trial(study, ran[0])
+                trial = trial_by_number(study, ran[0])
                 if on_trial_end is not None:
                     on_trial_end(trial)
                 if trial.state == TrialState.FAIL:
@@ -199,16 +200,9 @@ def requeue_interrupted(study: optuna.Study, numbers: list[int]) -> None:
     """Queue the parameters of trials cut short by Ctrl-C / SIGTERM again (once each), so the
     re-run evaluates them instead of losing the sampler's choice."""
     for number in set(numbers):
-        trial = _trial(study, number)
+        trial = trial_by_number(study, number)
         if trial.state == TrialState.FAIL and fail_reason(study, trial) == "interrupted":
             requeue(study, trial)
-
-
-def _trial(study: optuna.Study, number: int) -> optuna.trial.FrozenTrial:
-    for trial in study.get_trials(deepcopy=False):
-        if trial.number == number:
-            return trial
-    raise LookupError(number)
 
 
 def check_surplus(study: optuna.Study, trial: optuna.Trial, trials: int) -> bool:
@@ -216,7 +210,7 @@ def check_surplus(study: optuna.Study, trial: optuna.Trial, trials: int) -> bool
     trials (possible only when workers on several machines reserve at the same instant)."""
     others = study.get_trials(deepcopy=False)
     counts = count_trials([t for t in others if t.state != TrialState.RUNNING])
-    mine = _trial(study, trial.number)
+    mine = trial_by_number(study, trial.number)
 
     def order(t: FrozenTrial) -> tuple:
         return (t.datetime_start or mine.datetime_start, t.number)

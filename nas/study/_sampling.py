@@ -18,10 +18,14 @@ import optuna
 from optuna.samplers import BaseSampler
 
 
+def derived_seed(*keys: int) -> int:
+    """A 31-bit seed derived from a tuple of non-negative integers."""
+    return int(numpy.random.SeedSequence(list(keys)).generate_state(1)[0] % (2**31 - 1))
+
+
 def trial_seed(study_seed: int, trial_number: int) -> int:
     """A 31-bit seed derived from (study seed, trial number)."""
-    return int(numpy.random.SeedSequence([study_seed, trial_number]).generate_state(1)[0]
-               % (2**31 - 1))
+    return derived_seed(study_seed, trial_number)
 
 
 class WorkerSampler(BaseSampler):

@@ -79,7 +79,7 @@ def fail_reason(study: optuna.Study, trial: FrozenTrial) -> str | None:
 
 def fail_trial(study: optuna.Study, trial: FrozenTrial, reason: str) -> bool:
     """Mark another worker's RUNNING trial FAIL with ``reason``; False if it had finished."""
-    if _trial(study, trial.number).state.is_finished():
+    if trial_by_number(study, trial.number).state.is_finished():
         return False
     try:
         study.tell(trial.number, state=TrialState.FAIL, skip_if_finished=True)
@@ -142,7 +142,7 @@ def fail_own_running(study: optuna.Study, reason: str) -> list[int]:
     return failed
 
 
-def _trial(study: optuna.Study, number: int) -> FrozenTrial:
+def trial_by_number(study: optuna.Study, number: int) -> FrozenTrial:
     for trial in study.get_trials(deepcopy=False):
         if trial.number == number:
             return trial
