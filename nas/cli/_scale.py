@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 
-from nas.cli._common import HelpFormatter, add_json_flag, positive_float, print_json
+from nas.cli._common import HelpFormatter, add_json_flag, non_negative_int, positive_float
+from nas.cli._common import print_json
 from nas.cli._common import print_table, quiet_optuna
 from nas.cli._options import add_data_options, add_study_options, add_train_options
 from nas.cli._options import proxy_settings, study_settings
@@ -40,6 +41,12 @@ def add_parser(subparsers) -> None:
                        help="keep points with |alpha * beta^2 * gamma^2 - 2| <= tolerance")
     group.add_argument("--point", action="append", default=[], metavar="A,B,G",
                        help="also evaluate this (alpha, beta, gamma); repeatable")
+    group.add_argument("--confirm", type=non_negative_int, default=3, metavar="K",
+                       help="after the grid, train the K most accurate compound points again "
+                            "with another seed: their differences measure seed noise, points "
+                            "within 2 x sqrt(2) x that std of the best tie, and ties go to the "
+                            "point growing the most of depth, width and resolution, then to "
+                            "the actual FLOPs ratio closest to 2 (0: no noise estimate, exact ties only)")
     add_data_options(parser, resolution_help="proxy resolution of the unscaled base in pixels "
                                              "(each point trains at this x gamma^phi)")
     add_train_options(parser, epochs=5)
@@ -62,7 +69,8 @@ def ranking_table(rows: list[dict]):
         "beta": f"{row['beta']:g}", "gamma": f"{row['gamma']:g}",
         "a*b^2*g^2": f"{row['product']:.3f}",
         "FLOPs ratio": f"{row['flops_ratio']:.3f}", "proxy px": row["proxy_resolution"],
-        "accuracy": f"{row['accuracy']:.4f}", "MFLOPs": f"{row['flops'] / 1e6:,.1f}",
+        "accuracy": f"{row['accuracy']:.4f}", "seeds": row["seeds"],
+        "within noise": "yes" if row["within_noise"] else "", "MFLOPs": f"{row['flops'] / 1e6:,.1f}",
         "M params": f"{row['params'] / 1e6:.2f}"} for row in rows])
 
 
@@ -76,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
     options = ScaleOptions(base=base, base_name=base_name(args.base), phi=args.phi,
                            step=args.step, max_coefficient=args.max_coefficient,
                            tolerance=args.tolerance, points=tuple(args.point),
+                           confirm=args.confirm,
                            proxy=proxy_settings(args), study=study_settings(args))
     grid, points = options.grid(), options.all_points()
     if not args.json:
@@ -94,6 +103,13 @@ def run(args: argparse.Namespace) -> int:
             print_table(ranking_table(summary["ranking"]), left=("kind",),
                         title="Ranked by proxy accuracy:")
         chosen = summary["chosen"]
+        if summary["seed_std"] is not None:
+            print(f"\nSeed noise: std {summary['seed_std']:.4f} of accuracy over "
+                  f"{summary['confirmed_points']} points trained with two seeds; points within "
+                  f"{summary['noise_margin']:.4f} of the best are within noise "
+                  f"({chosen['tied_points'] if chosen else 0} compound points).")
+        elif chosen:
+            print("\nSeed noise not measured (--confirm 0): only exact ties are ties.")
         if chosen:
             print(f"\nChosen: alpha={chosen['alpha']:g}, beta={chosen['beta']:g}, "
                   f"gamma={chosen['gamma']:g} (accuracy {chosen['accuracy']:.4f}, FLOPs x "

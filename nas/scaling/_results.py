@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import statistics
 
 import optuna
 import yaml
@@ -12,56 +13,129 @@ from nas._errors import ConfigError
 from nas._files import atomic_write, read_text
 from nas.arch import Arch, from_dict, parse_document, to_dict
 from nas.cost import FLOP_UNIT
+from nas.search import noise_margin, pooled_seed_std, within_noise
 from nas.study import StudyRun, study_directory
 
 SCALING_FILE = "scaling.yaml"
 
 
+CONFIRM_KEY = "confirm_of"
+"""User attribute of a confirmation: the grid trial whose network it trains again with another
+seed."""
+
+
+def _trained_number(trial: FrozenTrial) -> int:
+    """The trial that actually trained this point's network (itself, or the twin it shares)."""
+    return trial.user_attrs.get("same_network_as", trial.number)
+
+
+def seed_accuracies(study: optuna.Study) -> dict[int, list[float]]:
+    """Per trained grid trial (by number), the accuracy of every complete training of its
+    network: the grid's own first, then each confirmation's (another training seed)."""
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    groups: dict[int, list[float]] = {}
+    for trial in sorted(complete, key=lambda t: CONFIRM_KEY in t.user_attrs):
+        attrs = trial.user_attrs
+        if CONFIRM_KEY in attrs:
+            groups.setdefault(attrs[CONFIRM_KEY], []).append(trial.value)
+        elif "same_network_as" not in attrs:
+            groups[trial.number] = [trial.value]
+    return groups
+
+
+def seed_noise(groups: dict[int, list[float]]) -> dict:
+    """Seed noise of the scaling run: pooled std over the confirmed points, and the margin
+    within which points tie (see :mod:`nas.search` ``within_noise``)."""
+    std = pooled_seed_std(groups.values())
+    return {"seed_std": None if std is None else round(std, 6),
+            "noise_margin": round(noise_margin(std), 6),
+            "confirmed_points": sum(len(values) >= 2 for values in groups.values())}
+
+
+def mean_accuracy(trial: FrozenTrial, groups: dict[int, list[float]]) -> float:
+    """The point's accuracy averaged over every seed its network was trained with."""
+    values = groups.get(_trained_number(trial))
+    return statistics.fmean(values) if values else trial.value
+
+
 def point_trials(study: optuna.Study) -> list[FrozenTrial]:
-    """The best complete trial of every point, most accurate first."""
-    best: dict[str, FrozenTrial] = {}
+    """The grid trial of every point (not its confirmations), most accurate first (mean over
+    seeds where a point was confirmed)."""
+    groups = seed_accuracies(study)
+    first: dict[str, FrozenTrial] = {}
     for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-        label = trial.params.get("point")
-        if label not in best or trial.value > best[label].value:
-            best[label] = trial
-    return sorted(best.values(), key=lambda t: -t.value)
+        if CONFIRM_KEY not in trial.user_attrs:
+            first.setdefault(trial.params.get("point"), trial)
+    return sorted(first.values(), key=lambda t: (-mean_accuracy(t, groups), t.number))
 
 
-def ranking_rows(trials: list[FrozenTrial]) -> list[dict]:
+def ranking_rows(trials: list[FrozenTrial], groups: dict[int, list[float]] | None = None,
+                 seed_std: float | None = None) -> list[dict]:
+    """The ranking table: accuracy is the mean over seeds, ``seeds`` how many, and
+    ``within_noise`` whether a point ties the most accurate compound point."""
+    groups = groups or {}
+    compound = [mean_accuracy(t, groups) for t in trials
+                if t.user_attrs["kind"].startswith("compound")]
+    best = max(compound, default=None)
     rows = []
     for rank, trial in enumerate(trials, start=1):
         attrs = trial.user_attrs
+        accuracy = mean_accuracy(trial, groups)
         rows.append({
             "rank": rank, "kind": attrs["kind"], "alpha": attrs["alpha"], "beta": attrs["beta"],
             "gamma": attrs["gamma"], "product": round(attrs["product"], 4),
             "flops_ratio": round(attrs["flops_ratio"], 4), "flops": attrs["flops"],
             "params": attrs["params"], "proxy_resolution": attrs["proxy_resolution"],
-            "accuracy": trial.value, "trial": trial.number,
+            "accuracy": accuracy, "seeds": len(groups.get(_trained_number(trial), [1])),
+            "within_noise": best is not None and within_noise(accuracy, best, seed_std),
+            "trial": trial.number,
         })
     return rows
 
 
-def chosen(trials: list[FrozenTrial]) -> FrozenTrial | None:
-    """The most accurate compound point; ties go to the point whose *actual* FLOPs ratio (after
-    rounding channels, repeats and resolution) is closest to 2."""
+def _grown_dimensions(trial: FrozenTrial) -> int:
+    """How many of depth, width and resolution the point grows (coefficient above 1)."""
+    return sum(trial.user_attrs[key] > 1 for key in ("alpha", "beta", "gamma"))
+
+
+def chosen(trials: list[FrozenTrial], groups: dict[int, list[float]] | None = None,
+           seed_std: float | None = None) -> FrozenTrial | None:
+    """The chosen compound point. Points within noise of the most accurate one (mean over
+    seeds; see ``within_noise``) tie. Among ties, the point growing the most of depth, width and
+    resolution goes first (a depth-only or width-only point wins only beyond noise), then the
+    one whose *actual* FLOPs ratio (after rounding channels, repeats and resolution) is closest
+    to 2. Without a noise estimate only exact ties tie."""
+    groups = groups or {}
     compound = [t for t in trials if t.user_attrs["kind"].startswith("compound")]
     if not compound:
         return None
-    return max(compound, key=lambda t: (t.value, -abs(t.user_attrs["flops_ratio"] - 2)))
+    best = max(mean_accuracy(t, groups) for t in compound)
+    tied = [t for t in compound if within_noise(mean_accuracy(t, groups), best, seed_std)]
+    return min(tied, key=lambda t: (-_grown_dimensions(t), abs(t.user_attrs["flops_ratio"] - 2),
+                                    -mean_accuracy(t, groups), t.number))
 
 
 def scaling_document(*, base: Arch, base_name: str, phi: float, study_name: str, storage: str,
-                     trials: list[FrozenTrial]) -> dict | None:
-    best = chosen(trials)
+                     trials: list[FrozenTrial], groups: dict[int, list[float]] | None = None
+                     ) -> dict | None:
+    """scaling.yaml's content: the chosen point (see :func:`chosen`), its accuracy (mean over
+    seeds), the seed noise and how many compound points tie with it, and the base."""
+    groups = groups or {}
+    noise = seed_noise(groups)
+    best = chosen(trials, groups, noise["seed_std"])
     if best is None:
         return None
     attrs = best.user_attrs
-    baselines = {t.user_attrs["kind"]: t.value for t in trials
-                 if not t.user_attrs["kind"].startswith("compound")}
+    rows = ranking_rows(trials, groups, noise["seed_std"])
+    baselines = {row["kind"]: row["accuracy"] for row in rows
+                 if not row["kind"].startswith("compound")}
     return {
         "base_name": base_name, "phi": phi, "alpha": attrs["alpha"], "beta": attrs["beta"],
-        "gamma": attrs["gamma"], "accuracy": best.value, "flops_ratio": attrs["flops_ratio"],
-        "trial": best.number, "study": study_name, "storage": storage, "flop_unit": FLOP_UNIT,
+        "gamma": attrs["gamma"], "accuracy": mean_accuracy(best, groups),
+        "flops_ratio": attrs["flops_ratio"], "trial": best.number, "study": study_name,
+        "storage": storage, "flop_unit": FLOP_UNIT, **noise,
+        "tied_points": sum(row["within_noise"] for row in rows
+                           if row["kind"].startswith("compound")),
         "single_dimension_accuracy": baselines, "base": to_dict(base),
     }
 
@@ -73,14 +147,18 @@ def write_scaling(document: dict, root: str, study_name: str):
 
 
 def scale_summary(run: StudyRun, *, grid_points: int, trials_needed: int,
-                  trials: list[FrozenTrial], document: dict | None) -> dict:
+                  trials: list[FrozenTrial], document: dict | None,
+                  groups: dict[int, list[float]] | None = None) -> dict:
     """What a scaling run found, as one JSON-ready document (``nas scale --json``)."""
+    noise = seed_noise(groups or {})
     return {
         "study": run.name, "storage": run.storage, "grid_points": grid_points,
         "trials_needed": trials_needed, "points_complete": len(trials), "flop_unit": FLOP_UNIT,
         "chosen": document and {key: document[key] for key in (
-            "alpha", "beta", "gamma", "accuracy", "flops_ratio", "trial")},
-        "scaling_file": run.outputs.get("scaling"), "ranking": ranking_rows(trials),
+            "alpha", "beta", "gamma", "accuracy", "flops_ratio", "trial", "tied_points")},
+        **noise,
+        "scaling_file": run.outputs.get("scaling"),
+        "ranking": ranking_rows(trials, groups, noise["seed_std"]),
         "unresolved_running": run.unresolved, "interrupted": run.signal is not None,
         "error": run.failure,
     }

@@ -18,12 +18,14 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 from tqdm import tqdm
 
+from nas._checks import check_int
 from nas._errors import ConfigError
 from nas.arch import Arch, round_resolution, scale, to_dict
 from nas.cost import count
 from nas.scaling._family import RESOLUTION_DIVISOR
 from nas.scaling._grid import Point, all_points, enumerate_grid, parse_decimal, parse_point
-from nas.scaling._results import point_trials, scale_summary, scaling_document, write_scaling
+from nas.scaling._results import CONFIRM_KEY, point_trials, scale_summary, scaling_document
+from nas.scaling._results import seed_accuracies, write_scaling
 from nas.search import (
     ProxySettings,
     data_slug,
@@ -49,6 +51,9 @@ class ScaleOptions:
         phi: compound coefficient φ of the trials (EfficientNet uses 1).
         step, max_coefficient, tolerance: the grid, as decimal strings.
         points: extra ``A,B,G`` points to evaluate.
+        confirm: after the grid, the K compound points with the highest grid accuracy (distinct
+            networks) are trained again with another seed; their differences measure seed
+            noise, and points within noise of the best tie (see :func:`chosen`). 0: off.
     """
 
     base: Arch
@@ -58,12 +63,14 @@ class ScaleOptions:
     max_coefficient: str = "2.0"
     tolerance: str = "0.1"
     points: tuple[str, ...] = ()
+    confirm: int = 3
     proxy: ProxySettings = field(default_factory=ProxySettings)
     study: StudySettings = field(default_factory=StudySettings)
 
     def __post_init__(self) -> None:
         if not (isinstance(self.phi, (int, float)) and 0 < self.phi <= 10):
             raise ConfigError(f"phi must be a number in (0, 10], but got {self.phi!r}")
+        check_int("confirm", self.confirm, minimum=0)
         self.grid()
 
     def grid(self) -> list[Point]:
@@ -96,10 +103,11 @@ class PreparedScale:
     points: list[Point]
     base_flops: int
     surplus_limit: None = None
+    confirmations: int = 0
 
     @property
     def total(self) -> int:
-        return len(self.points)
+        return len(self.points) + self.confirmations
 
     def claim(self, trial: optuna.Trial) -> None:
         """Fix the trial's point while the study lock is held, so other workers see it as
@@ -163,7 +171,7 @@ def trained_twin(study: optuna.Study, target: Arch, proxy_resolution: int
     for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
         attrs = trial.user_attrs
         if (attrs.get("proxy_resolution") == proxy_resolution and attrs.get("arch") == wanted
-                and "same_network_as" not in attrs):
+                and "same_network_as" not in attrs and CONFIRM_KEY not in attrs):
             return trial
     return None
 
@@ -186,7 +194,8 @@ def make_scale_objective(prepared: PreparedScale, *, progress: bool
         cost = record_candidate(trial, target)
         trial.set_user_attr("flops_ratio", cost.flops / prepared.base_flops)
         resolution = round_resolution(proxy.resolution * float(point.gamma) ** phi)
-        twin = trained_twin(trial.study, target, resolution)
+        confirming = CONFIRM_KEY in trial.user_attrs  # a second seed: trained on purpose
+        twin = None if confirming else trained_twin(trial.study, target, resolution)
         if twin is not None:  # never train the same network twice
             trial.set_user_attr("same_network_as", twin.number)
             for key in ("proxy_resolution", "accuracy", "accuracy_per_epoch"):
@@ -215,12 +224,46 @@ def run_scale(options: ScaleOptions, *, progress: bool = True,
     prepared = prepare_scale(options)
     run = run_study(prepared, worker=_worker_entry, make_objective=make_scale_objective,
                     settings=options.study, progress=progress, log=log)
-    trials = point_trials(run.study)
+    if options.confirm and run.signal is None and run.failure is None and not run.unresolved:
+        with study_lock(options.study.storage, options.study.root, prepared.name):
+            prepared.confirmations = queue_confirmations(run.study, options.confirm)
+        if prepared.confirmations:
+            if log is not None:
+                log(f"confirming: the top {prepared.confirmations} compound points train "
+                    f"again with another seed to measure seed noise")
+            second = run_study(prepared, worker=_worker_entry,
+                               make_objective=make_scale_objective, settings=options.study,
+                               progress=progress, log=log)
+            second.ran += run.ran
+            run = second
+    trials, groups = point_trials(run.study), seed_accuracies(run.study)
     document = scaling_document(base=options.base, base_name=options.base_name, phi=options.phi,
-                                study_name=run.name, storage=run.storage, trials=trials)
+                                study_name=run.name, storage=run.storage, trials=trials,
+                                groups=groups)
     if document is not None:
         run.outputs["scaling"] = str(write_scaling(document, options.study.root, run.name))
     run.summary = scale_summary(run, grid_points=len(options.grid()),
-                                trials_needed=len(prepared.points), trials=trials,
-                                document=document)
+                                trials_needed=prepared.total, trials=trials,
+                                document=document, groups=groups)
     return run
+
+
+def queue_confirmations(study: optuna.Study, confirm: int) -> int:
+    """Queue a second-seed training of the ``confirm`` compound points with the highest grid
+    accuracy (each network once: points sharing a twin's result are skipped) unless one is
+    already queued, running or done; return how many confirmations the study holds or waits
+    for. The choice uses the grid's own single-seed results, so a re-run queues nothing new.
+    Call it under the study lock."""
+    trials = study.get_trials(deepcopy=False)
+    grid = [t for t in trials if t.state == TrialState.COMPLETE
+            and CONFIRM_KEY not in t.user_attrs and "same_network_as" not in t.user_attrs
+            and t.user_attrs["kind"].startswith("compound")]
+    top = sorted(grid, key=lambda t: (-t.value, t.number))[:confirm]
+    confirmations = [t for t in trials if CONFIRM_KEY in t.user_attrs
+                     and t.state != TrialState.FAIL]
+    held = {t.user_attrs[CONFIRM_KEY] for t in confirmations}
+    for trial in top:
+        if trial.number not in held:
+            study.enqueue_trial({PARAMETER: trial.params[PARAMETER]},
+                                user_attrs={CONFIRM_KEY: trial.number})
+    return len(held | {t.number for t in top})

@@ -59,10 +59,19 @@ def open_run(options, *, name: str, identity: dict, directions: list[str], sampl
     return study, threads
 
 
-def proxy_arch(target: Arch, *, num_classes: int, resolution: int, width: float) -> Arch:
-    """The network actually trained: ``target`` at the proxy resolution, width and classes."""
+def proxy_arch(target: Arch, *, num_classes: int, resolution: int, width: float,
+               strides_removed: int = 0) -> Arch:
+    """The network actually trained: ``target`` at the proxy resolution, width and classes,
+    with its first ``strides_removed`` stride-2 stages at stride 1 (see
+    :attr:`ProxySettings.strides_removed`)."""
     arch = scale(target, width=width) if width != 1 else target
-    return dataclasses.replace(arch, resolution=resolution, num_classes=num_classes)
+    stages, removed = [], 0
+    for stage in arch.stages:
+        if stage.stride == 2 and removed < strides_removed:
+            stage, removed = dataclasses.replace(stage, stride=1), removed + 1
+        stages.append(stage)
+    return dataclasses.replace(arch, stages=tuple(stages), resolution=resolution,
+                               num_classes=num_classes)
 
 
 def record_worker(trial: optuna.Trial, *, study_seed: int, threads: int, device: str) -> int:
@@ -92,7 +101,7 @@ def train_candidate(trial: optuna.Trial, target: Arch, *, proxy: ProxySettings, 
                     progress: Callable[[EpochResult], None] | None = None) -> FitResult:
     """Train the proxy of ``target``; store accuracy per epoch and timings as user attributes."""
     arch = proxy_arch(target, num_classes=data.num_classes, resolution=data.resolution,
-                      width=proxy.width)
+                      width=proxy.width, strides_removed=proxy.strides_removed)
     config = dataclasses.replace(proxy.train, seed=seed, threads=threads)
     torch.manual_seed(seed)
     model = build_model(arch)

@@ -25,6 +25,10 @@ class ProxySettings:
         data: ``digits``, ``npz:FILE``, ``cifar10:DIR``, ``cifar100:DIR`` or ``folder:DIR``.
         resolution: proxy input side in pixels.
         width: proxy width multiplier (channels scaled and rounded to multiples of 8).
+        strides_removed: the first N stride-2 stages of the proxy run at stride 1 (a
+            stride-adapted proxy, the usual CIFAR adaptation): each removed stride doubles the
+            side of every later feature map, so a 32 px proxy with one stride removed sees the
+            feature-map geometry of a 64 px input, at about the cost of one.
         train_size: keep a stratified subset of this many training images (None = all).
         validation_fraction: share of the training images held out for validation.
         train: the training protocol (epochs, optimiser, schedule, ...).
@@ -33,6 +37,7 @@ class ProxySettings:
     data: str = "digits"
     resolution: int = 32
     width: float = 1.0
+    strides_removed: int = 0
     train_size: int | None = None
     validation_fraction: float = 0.2
     train: TrainConfig = field(default_factory=TrainConfig)
@@ -40,6 +45,7 @@ class ProxySettings:
     def __post_init__(self) -> None:
         check_int("proxy resolution", self.resolution, minimum=8)
         check_real("proxy width", self.width, minimum=1e-3)
+        check_int("strides removed", self.strides_removed, minimum=0)
         if self.train_size is not None:
             check_int("train size", self.train_size, minimum=2)
         check_real("validation fraction", self.validation_fraction, minimum=1e-6, maximum=1,
@@ -54,6 +60,8 @@ class ProxySettings:
 
         return {"data": data_fingerprint(self.data), "proxy_resolution": self.resolution,
                 "proxy_width": self.width,
+                # absent when 0, so studies created before the option existed still resume
+                **({"strides_removed": self.strides_removed} if self.strides_removed else {}),
                 "train_size": self.train_size, "validation_fraction": self.validation_fraction,
                 **train}
 

@@ -49,7 +49,7 @@ def prescreen(study: optuna.Study, space: Space, *, candidates: int, proxy_name:
             continue
         seen.add(key)
         arch = proxy_arch(target, num_classes=data.num_classes, resolution=data.resolution,
-                          width=proxy.width)
+                          width=proxy.width, strides_removed=proxy.strides_removed)
         score = zero_cost_scores(arch, data, names=(proxy_name,), seed=seed)[proxy_name]
         scored.append((score, params))
     scored.sort(key=lambda item: -item[0])

@@ -190,7 +190,8 @@ def make_rank_objective(prepared: PreparedRankCheck, *, progress: bool
         if protocol == "proxy" and repeat == "0" and options.zero_cost:
             start = time.process_time()
             arch = proxy_arch(target, num_classes=data.num_classes, resolution=data.resolution,
-                              width=protocol_settings.width)
+                              width=protocol_settings.width,
+                              strides_removed=protocol_settings.strides_removed)
             trial.set_user_attr("zero_cost", zero_cost_scores(
                 arch, data, names=options.zero_cost, seed=training_seed))
             trial.set_user_attr("zero_cost_cpu_seconds", round(time.process_time() - start, 3))

@@ -58,7 +58,10 @@ def test_scale_table_json_and_family_from_scaling(cli, tmp_path):
                  "--point", "1.2,1.1,1.15", "--json")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
-    assert summary["grid_points"] == 1 and summary["trials_needed"] == 5
+    # 5 points, and the only compound one trained again with another seed (--confirm 3)
+    assert summary["grid_points"] == 1 and summary["trials_needed"] == 6
+    assert summary["confirmed_points"] == 1 and summary["seed_std"] is not None
+    assert summary["chosen"]["tied_points"] == 1
     kinds = {row["kind"] for row in summary["ranking"]}
     assert kinds == {"base", "compound, depth only", "width only", "resolution only", "extra"}
     assert Path(tmp_path / summary["scaling_file"]).exists()

@@ -16,8 +16,8 @@ from tests.conftest import tiny_search_options
 TINY = load_space("tiny").baseline()
 
 
-def options(root, **study):
-    return ScaleOptions(base=TINY, base_name="tiny", step="0.5",
+def options(root, confirm=0, **study):
+    return ScaleOptions(base=TINY, base_name="tiny", step="0.5", confirm=confirm,
                         proxy=ProxySettings(train=TrainConfig(epochs=1, threads=1)),
                         study=StudySettings(root=str(root), **study))
 
@@ -105,17 +105,72 @@ def test_other_grid_under_the_same_name_is_refused(tmp_path):
                   progress=False)
 
 
-def test_ties_go_to_the_actual_flops_ratio_closest_to_two():
+def point(value, kind, product, ratio, coefficients=(1.2, 1.1, 1.15), number=0):
     import optuna
 
+    alpha, beta, gamma = coefficients
+    trial = optuna.trial.create_trial(value=value, user_attrs={
+        "kind": kind, "product": product, "flops_ratio": ratio, "alpha": alpha, "beta": beta,
+        "gamma": gamma})
+    trial.number = number
+    return trial
+
+
+def test_ties_go_to_the_actual_flops_ratio_closest_to_two():
     from nas.scaling import chosen
 
-    def point(value, kind, product, ratio):
-        return optuna.trial.create_trial(value=value, user_attrs={
-            "kind": kind, "product": product, "flops_ratio": ratio})
     far = point(0.9, "compound", 2.0, 2.6)  # nominally exact, but rounding made it 2.6x
     near = point(0.9, "compound", 1.9, 2.05)
     assert chosen([far, near]) is near and chosen([near, far]) is near
     better = point(0.91, "compound", 2.1, 2.9)
     assert chosen([far, near, better]) is better  # accuracy first
     assert chosen([point(0.99, "depth only", 2.0, 2.0)]) is None  # baselines are not chosen
+
+
+def test_within_noise_a_point_growing_every_dimension_wins():
+    from nas.scaling import chosen
+
+    depth = point(0.95, "compound, depth only", 2.0, 2.0, (2.0, 1.0, 1.0), number=1)
+    depth_resolution = point(0.945, "compound", 1.9, 1.95, (1.6, 1.0, 1.1), number=2)
+    balanced = point(0.94, "compound", 2.0, 2.2, (1.2, 1.1, 1.15), number=3)
+    trials = [depth, depth_resolution, balanced]
+    # seed std 0.01: the margin is 2 x sqrt(2) x 0.01 = 0.028, all three tie
+    assert chosen(trials, seed_std=0.01) is balanced
+    # seed std 0.002: margin 0.0057, the balanced point is 0.01 behind: beyond noise; the
+    # depth-only point ties the depth-and-resolution one, which grows more dimensions
+    assert chosen(trials, seed_std=0.002) is depth_resolution
+    assert chosen(trials, seed_std=0.001) is depth  # margin 0.0028: depth-only beyond noise
+    assert chosen(trials) is depth  # no noise estimate: only exact ties tie
+    # means over seeds decide: confirmations pull the depth-only point down
+    groups = {1: [0.95, 0.90], 2: [0.945], 3: [0.94]}
+    assert chosen(trials, groups) is depth_resolution
+
+
+def test_confirmation_trains_the_top_points_again_and_measures_noise(tmp_path):
+    from nas.scaling import CONFIRM_KEY, seed_accuracies
+    from nas.search import pooled_seed_std
+
+    scale = dataclasses.replace(options(tmp_path, confirm=2), step="0.25")
+    run = run_scale(scale, progress=False)
+    trials = run.study.get_trials()
+    grid = [t for t in trials if CONFIRM_KEY not in t.user_attrs]
+    confirmations = [t for t in trials if CONFIRM_KEY in t.user_attrs]
+    compound = sorted((t for t in grid if t.user_attrs["kind"].startswith("compound")),
+                      key=lambda t: (-t.value, t.number))
+    assert len(compound) == 3 and len(confirmations) == 2
+    assert sorted(t.user_attrs[CONFIRM_KEY] for t in confirmations) == \
+        sorted(t.number for t in compound[:2])
+    by_number = {t.number: t for t in trials}
+    for trial in confirmations:  # the same network, trained again under another seed
+        original = by_number[trial.user_attrs[CONFIRM_KEY]]
+        assert trial.user_attrs["arch"] == original.user_attrs["arch"]
+        assert trial.user_attrs["seed"] != original.user_attrs["seed"]
+        assert "train_seconds" in trial.user_attrs
+    groups = seed_accuracies(run.study)
+    expected = pooled_seed_std(values for values in groups.values() if len(values) == 2)
+    assert run.summary["seed_std"] == pytest.approx(expected, abs=1e-6)
+    assert run.summary["confirmed_points"] == 2
+    seeds = {row["trial"]: row["seeds"] for row in run.summary["ranking"]}
+    assert sorted(seeds[t.number] for t in compound) == [1, 2, 2]
+    assert run.summary["trials_needed"] == len(scale.all_points()) + 2 == run.ran == 8
+    assert run_scale(scale, progress=False).ran == 0  # nothing new is queued on a re-run
