@@ -7,7 +7,7 @@ import sys
 
 from nas.cli._common import print_json, print_table
 from nas.cost import FLOP_UNIT
-from nas.search import pareto_trials, ranked_trials, trial_frame
+from nas.search import pareto_trials, ranked_trials, seed_noise, trial_frame
 
 
 def print_summary(run, document: dict, *, value_name: str = "reward") -> None:
@@ -22,8 +22,14 @@ def print_summary(run, document: dict, *, value_name: str = "reward") -> None:
         print_table(trial_frame(pareto_trials(study), value_name=value_name),
                     title="Pareto front (accuracy up, FLOPs down):")
     else:
-        print_table(trial_frame(ranked_trials(study), limit=10, value_name=value_name),
-                    title="Top trials:")
+        noise = seed_noise(study)
+        print_table(trial_frame(ranked_trials(study), limit=10, value_name=value_name,
+                                noise=noise), title="Top trials:")
+        if noise.seed_std is not None:
+            described = noise.describe()
+            print(f"\nSeed noise: std {noise.seed_std:.4f} of the {value_name} over "
+                  f"{described['confirmed']} trials trained with two seeds; trials within "
+                  f"{described['noise_margin']:.4f} of the winner's mean are within noise.")
     best = document["best"]
     if best is None:
         print("\nNo complete trial yet.")

@@ -56,6 +56,11 @@ def add_parser(subparsers) -> None:
                             "reporting the Pareto front")
     group.add_argument("--baseline", action="store_true",
                        help="enqueue the space's baseline (EfficientNet-B0) as the first trial")
+    group.add_argument("--confirm", type=non_negative_int, default=0, metavar="K",
+                       help="after the trials, train the K best again with another seed: the "
+                            "winner is the best mean reward over seeds among them, and the "
+                            "table marks trials within noise of it (within 2 x sqrt(2) x the "
+                            "seed std); 0: single seed, no noise estimate")
     group.add_argument("--prescreen", type=non_negative_int, default=0, metavar="K",
                        help="before the first trial, score K random feasible candidates with a "
                             "zero-cost proxy at initialisation and queue the best K/10 (at most "
@@ -82,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
     options = SearchOptions(space=args.space, target_flops=args.flops, reward=args.reward,
                             w=args.w, slack=args.slack, objective=args.objective,
                             baseline=args.baseline, prescreen=args.prescreen,
+                            confirm=args.confirm,
                             prescreen_proxy=args.proxy, proxy=proxy_settings(args),
                             study=study_settings(args))
     return finish(run_search(options, progress=True, log=log_line), as_json=args.json)

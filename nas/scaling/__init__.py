@@ -7,8 +7,8 @@ __getattr__, __dir__, __all__ = attach(__name__, {
                 "member_rows", "parse_phis", "published_family", "write_family"],
     "_grid": ["KINDS", "Point", "all_points", "enumerate_grid", "parse_point",
               "single_dimension_points"],
-    "_results": ["CONFIRM_KEY", "SCALING_FILE", "chosen", "mean_accuracy", "point_trials",
+    "_results": ["SCALING_FILE", "chosen", "mean_accuracy", "point_trials",
                  "ranking_rows", "read_scaling", "scale_summary", "scaling_document",
-                 "seed_accuracies", "seed_noise", "write_scaling"],
-    "_scale": ["ScaleOptions", "prepare_scale", "run_scale", "scaled_arch"],
+                 "seed_accuracies", "seed_noise_report", "write_scaling"],
+    "_scale": ["ScaleOptions", "confirmation_candidates", "prepare_scale", "run_scale", "scaled_arch"],
 })

@@ -14,14 +14,9 @@ from nas._files import atomic_write, read_text
 from nas.arch import Arch, from_dict, parse_document, to_dict
 from nas.cost import FLOP_UNIT
 from nas.search import noise_margin, pooled_seed_std, within_noise
-from nas.study import StudyRun, study_directory
+from nas.study import StudyRun, is_confirmation, seed_groups, study_directory
 
 SCALING_FILE = "scaling.yaml"
-
-
-CONFIRM_KEY = "confirm_of"
-"""User attribute of a confirmation: the grid trial whose network it trains again with another
-seed."""
 
 
 def _trained_number(trial: FrozenTrial) -> int:
@@ -30,20 +25,12 @@ def _trained_number(trial: FrozenTrial) -> int:
 
 
 def seed_accuracies(study: optuna.Study) -> dict[int, list[float]]:
-    """Per trained grid trial (by number), the accuracy of every complete training of its
-    network: the grid's own first, then each confirmation's (another training seed)."""
-    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    groups: dict[int, list[float]] = {}
-    for trial in sorted(complete, key=lambda t: CONFIRM_KEY in t.user_attrs):
-        attrs = trial.user_attrs
-        if CONFIRM_KEY in attrs:
-            groups.setdefault(attrs[CONFIRM_KEY], []).append(trial.value)
-        elif "same_network_as" not in attrs:
-            groups[trial.number] = [trial.value]
-    return groups
+    """Per grid trial (by number), the accuracy of every complete training of its network:
+    the grid's own first, then each confirmation's (another training seed)."""
+    return seed_groups(study)
 
 
-def seed_noise(groups: dict[int, list[float]]) -> dict:
+def seed_noise_report(groups: dict[int, list[float]]) -> dict:
     """Seed noise of the scaling run: pooled std over the confirmed points, and the margin
     within which points tie (see :mod:`nas.search` ``within_noise``)."""
     std = pooled_seed_std(groups.values())
@@ -64,7 +51,7 @@ def point_trials(study: optuna.Study) -> list[FrozenTrial]:
     groups = seed_accuracies(study)
     first: dict[str, FrozenTrial] = {}
     for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-        if CONFIRM_KEY not in trial.user_attrs:
+        if not is_confirmation(trial):
             first.setdefault(trial.params.get("point"), trial)
     return sorted(first.values(), key=lambda t: (-mean_accuracy(t, groups), t.number))
 
@@ -121,7 +108,7 @@ def scaling_document(*, base: Arch, base_name: str, phi: float, study_name: str,
     """scaling.yaml's content: the chosen point (see :func:`chosen`), its accuracy (mean over
     seeds), the seed noise and how many compound points tie with it, and the base."""
     groups = groups or {}
-    noise = seed_noise(groups)
+    noise = seed_noise_report(groups)
     best = chosen(trials, groups, noise["seed_std"])
     if best is None:
         return None
@@ -150,7 +137,7 @@ def scale_summary(run: StudyRun, *, grid_points: int, trials_needed: int,
                   trials: list[FrozenTrial], document: dict | None,
                   groups: dict[int, list[float]] | None = None) -> dict:
     """What a scaling run found, as one JSON-ready document (``nas scale --json``)."""
-    noise = seed_noise(groups or {})
+    noise = seed_noise_report(groups or {})
     return {
         "study": run.name, "storage": run.storage, "grid_points": grid_points,
         "trials_needed": trials_needed, "points_complete": len(trials), "flop_unit": FLOP_UNIT,

@@ -24,8 +24,8 @@ from nas.arch import Arch, round_resolution, scale, to_dict
 from nas.cost import count
 from nas.scaling._family import RESOLUTION_DIVISOR
 from nas.scaling._grid import Point, all_points, enumerate_grid, parse_decimal, parse_point
-from nas.scaling._results import CONFIRM_KEY, point_trials, scale_summary, scaling_document
-from nas.scaling._results import seed_accuracies, write_scaling
+from nas.scaling._results import point_trials, scale_summary, scaling_document, seed_accuracies
+from nas.scaling._results import write_scaling
 from nas.search import (
     ProxySettings,
     data_slug,
@@ -36,6 +36,7 @@ from nas.search import (
     train_candidate,
 )
 from nas.study import RETRY_KEY, StudyRun, StudySettings, make_pruner, make_sampler, run_study
+from nas.study import CONFIRM_KEY, count_confirmations, is_confirmation, run_confirmations
 from nas.study import study_lock
 
 PARAMETER = "point"
@@ -150,7 +151,8 @@ def prepare_scale(options: ScaleOptions, *, threads: int | None = None,
     if requeue:
         with study_lock(options.study.storage, options.study.root, name):
             _requeue_failed_points(study, points)
-    return PreparedScale(options, name, study, threads, points, count(options.base).flops)
+    return PreparedScale(options, name, study, threads, points, count(options.base).flops,
+                         confirmations=count_confirmations(study))
 
 
 def scaled_arch(base: Arch, point: Point, phi: float) -> Arch:
@@ -224,18 +226,11 @@ def run_scale(options: ScaleOptions, *, progress: bool = True,
     prepared = prepare_scale(options)
     run = run_study(prepared, worker=_worker_entry, make_objective=make_scale_objective,
                     settings=options.study, progress=progress, log=log)
-    if options.confirm and run.signal is None and run.failure is None and not run.unresolved:
-        with study_lock(options.study.storage, options.study.root, prepared.name):
-            prepared.confirmations = queue_confirmations(run.study, options.confirm)
-        if prepared.confirmations:
-            if log is not None:
-                log(f"confirming: the top {prepared.confirmations} compound points train "
-                    f"again with another seed to measure seed noise")
-            second = run_study(prepared, worker=_worker_entry,
-                               make_objective=make_scale_objective, settings=options.study,
-                               progress=progress, log=log)
-            second.ran += run.ran
-            run = second
+    if options.confirm:
+        run = run_confirmations(
+            run, prepared, pick=lambda study: confirmation_candidates(study, options.confirm),
+            settings=options.study, worker=_worker_entry, make_objective=make_scale_objective,
+            progress=progress, log=log)
     trials, groups = point_trials(run.study), seed_accuracies(run.study)
     document = scaling_document(base=options.base, base_name=options.base_name, phi=options.phi,
                                 study_name=run.name, storage=run.storage, trials=trials,
@@ -248,22 +243,10 @@ def run_scale(options: ScaleOptions, *, progress: bool = True,
     return run
 
 
-def queue_confirmations(study: optuna.Study, confirm: int) -> int:
-    """Queue a second-seed training of the ``confirm`` compound points with the highest grid
-    accuracy (each network once: points sharing a twin's result are skipped) unless one is
-    already queued, running or done; return how many confirmations the study holds or waits
-    for. The choice uses the grid's own single-seed results, so a re-run queues nothing new.
-    Call it under the study lock."""
-    trials = study.get_trials(deepcopy=False)
-    grid = [t for t in trials if t.state == TrialState.COMPLETE
-            and CONFIRM_KEY not in t.user_attrs and "same_network_as" not in t.user_attrs
+def confirmation_candidates(study: optuna.Study, confirm: int) -> list[FrozenTrial]:
+    """The ``confirm`` compound points with the highest grid accuracy, each network once
+    (points sharing a twin's result are left out)."""
+    grid = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+            if not is_confirmation(t) and "same_network_as" not in t.user_attrs
             and t.user_attrs["kind"].startswith("compound")]
-    top = sorted(grid, key=lambda t: (-t.value, t.number))[:confirm]
-    confirmations = [t for t in trials if CONFIRM_KEY in t.user_attrs
-                     and t.state != TrialState.FAIL]
-    held = {t.user_attrs[CONFIRM_KEY] for t in confirmations}
-    for trial in top:
-        if trial.number not in held:
-            study.enqueue_trial({PARAMETER: trial.params[PARAMETER]},
-                                user_attrs={CONFIRM_KEY: trial.number})
-    return len(held | {t.number for t in top})
+    return sorted(grid, key=lambda t: (-t.value, t.number))[:confirm]

@@ -14,7 +14,8 @@ __getattr__, __dir__, __all__ = attach(__name__, {
     "_options": ["OBJECTIVES", "ProxySettings", "ZERO_COST_PROXIES", "data_slug"],
     "_reward": ["REWARD_MODES", "Reward"],
     "_search": ["SearchOptions", "prepare", "proxy_warnings", "run_search"],
-    "_summary": ["BEST_FILE", "arch_of", "best_trial", "find_trial", "pareto_trials",
-                 "ranked_trials", "search_summary", "trial_frame", "trial_record", "write_best"],
+    "_summary": ["BEST_FILE", "SeedNoise", "arch_of", "best_trial", "find_trial", "pareto_trials",
+                 "ranked_trials", "search_summary", "seed_noise", "trial_frame", "trial_record",
+                 "write_best"],
     "_zero_cost": ["zero_cost_scores"],
 })

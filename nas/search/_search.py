@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import optuna
+from optuna.trial import TrialState
 from tqdm import tqdm
 
 from nas._checks import check_int
@@ -23,9 +24,10 @@ from nas.search._prescreen import prescreen
 from nas.search._options import OBJECTIVES, ZERO_COST_PROXIES, ProxySettings, data_slug
 from nas.search._options import flops_label
 from nas.search._reward import Reward
-from nas.search._summary import search_summary, write_best
+from nas.search._summary import is_feasible, search_summary, write_best
 from nas.space import Space, load_space
 from nas.study import StudyRun, StudySettings, make_pruner, make_sampler, run_study
+from nas.study import CONFIRM_KEY, count_confirmations, is_confirmation, run_confirmations
 from nas.study import study_lock, trials_remaining
 
 
@@ -45,6 +47,9 @@ class SearchOptions:
         prescreen: score this many random feasible candidates with a zero-cost proxy before
             the first trial and queue the best (0: off; see :mod:`nas.search._prescreen`).
         prescreen_proxy: the zero-cost proxy that scores them.
+        confirm: after the trials, train the K feasible trials with the highest reward again
+            with another seed; the winner is the best mean reward over seeds among them, and
+            summaries mark the trials within seed noise of it (0: off; single objective only).
     """
 
     space: str = "efficientnet_b0"
@@ -56,6 +61,7 @@ class SearchOptions:
     baseline: bool = False
     prescreen: int = 0
     prescreen_proxy: str = "zico"
+    confirm: int = 0
     proxy: ProxySettings = field(default_factory=ProxySettings)
     study: StudySettings = field(default_factory=StudySettings)
 
@@ -66,6 +72,10 @@ class SearchOptions:
         Reward(mode=self.reward, target_flops=self.target_flops, exponent=self.w,
                slack=self.slack)
         check_int("prescreen", self.prescreen, minimum=0)
+        check_int("confirm", self.confirm, minimum=0)
+        if self.confirm and self.multi:
+            raise ConfigError(f"confirm must be 0 with the multi objective (there is no single "
+                              f"winner to confirm), but got {self.confirm}")
         if self.prescreen_proxy not in ZERO_COST_PROXIES:
             raise ConfigError(f"prescreen proxy must be one of {', '.join(ZERO_COST_PROXIES)}, "
                               f"but got {self.prescreen_proxy!r}")
@@ -111,15 +121,16 @@ class Prepared:
     name: str
     study: optuna.Study
     threads: int
+    confirmations: int = 0
 
     @property
     def total(self) -> int:
-        """Finished trials the study should hold."""
-        return self.options.study.trials
+        """Finished trials the study should hold (the trials, then their confirmations)."""
+        return self.options.study.trials + self.confirmations
 
     @property
     def surplus_limit(self) -> int:
-        return self.options.study.trials
+        return self.total
 
     def remaining(self, trials) -> int:
         return trials_remaining(self.total)(trials)
@@ -142,7 +153,8 @@ def prepare(options: SearchOptions, *, threads: int | None = None) -> Prepared:
     if options.baseline:
         study.enqueue_trial(space.baseline_params(), user_attrs={"baseline": True},
                             skip_if_exists=True)
-    return Prepared(options, space, reward, name, study, threads)
+    return Prepared(options, space, reward, name, study, threads,
+                    confirmations=count_confirmations(study))
 
 
 def make_objective(prepared: Prepared, *, progress: bool) -> Callable[[optuna.Trial], object]:
@@ -162,9 +174,10 @@ def make_objective(prepared: Prepared, *, progress: bool) -> Callable[[optuna.Tr
             trial.set_user_attr("skipped", reason)
             raise optuna.TrialPruned(reason)
         data = get_data(proxy, resolution=proxy.resolution, seed=seed)
+        confirming = CONFIRM_KEY in trial.user_attrs  # another seed of a top trial
 
         def on_epoch(result) -> None:
-            if options.multi:
+            if options.multi or confirming:
                 return
             trial.report(reward(result.validation_accuracy, cost.flops), result.epoch)
             if trial.should_prune():
@@ -215,6 +228,11 @@ def run_search(options: SearchOptions, *, progress: bool = True,
                 f"{options.prescreen_proxy}; queued the best {len(queued)} as the first trials")
     run = run_study(prepared, worker=_worker_entry, make_objective=make_objective,
                     settings=options.study, progress=progress, log=log)
+    if options.confirm:
+        run = run_confirmations(
+            run, prepared, pick=lambda study: confirmation_candidates(study, options.confirm),
+            settings=options.study, worker=_worker_entry, make_objective=make_objective,
+            progress=progress, log=log)
     best = write_best(run.study, run.name, options.study.root)
     if best is not None:
         run.outputs["best"] = str(best)
@@ -222,6 +240,13 @@ def run_search(options: SearchOptions, *, progress: bool = True,
                                              "reward": options.reward,
                                              "proxy_warnings": warnings})
     return run
+
+
+def confirmation_candidates(study: optuna.Study, confirm: int) -> list[optuna.trial.FrozenTrial]:
+    """The ``confirm`` feasible complete trials with the highest (single-seed) reward."""
+    complete = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+                if not is_confirmation(t) and is_feasible(t)]
+    return sorted(complete, key=lambda t: (-t.value, t.number))[:confirm]
 
 
 def _worker_entry(options: SearchOptions, threads: int):

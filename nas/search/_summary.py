@@ -3,6 +3,8 @@ architecture a trial evaluated, best.yaml and the run's summary document."""
 
 from __future__ import annotations
 
+import statistics
+from dataclasses import dataclass
 from pathlib import Path
 
 import optuna
@@ -12,7 +14,9 @@ from optuna.trial import FrozenTrial, TrialState
 from nas._errors import StudyError
 from nas.arch import Arch, from_dict, save
 from nas.cost import FLOP_UNIT
-from nas.study import StudyRun, count_trials, fail_reason, state_label, study_directory
+from nas.search._noise import noise_margin, pooled_seed_std, within_noise
+from nas.study import StudyRun, count_trials, fail_reason, is_confirmation, seed_groups
+from nas.study import state_label, study_directory
 
 BEST_FILE = "best.yaml"
 
@@ -30,18 +34,64 @@ def arch_of(trial: FrozenTrial) -> Arch:
     return from_dict(trial.user_attrs["arch"], source=f"trial {trial.number}")
 
 
-def _reward_key(trial: FrozenTrial) -> tuple:
-    return (is_feasible(trial), trial.value if trial.value is not None else float("-inf"))
+@dataclass(frozen=True)
+class SeedNoise:
+    """The seeds behind a single-objective study's results (see ``--confirm``).
+
+    Attributes:
+        groups: per complete original trial, its reward followed by its confirmations'.
+        seed_std: pooled seed std of the reward over the confirmed trials (None: none).
+        best: the winner's mean reward (None: no complete trial).
+    """
+
+    groups: dict[int, list[float]]
+    seed_std: float | None
+    best: float | None
+
+    def mean(self, trial: FrozenTrial) -> float:
+        values = self.groups.get(trial.number)
+        return statistics.fmean(values) if values else trial.value
+
+    def record(self, trial: FrozenTrial) -> dict:
+        """``seed_rewards`` (one per training seed), ``mean_reward`` and ``within_noise`` (of
+        the winner, by the rule of :func:`nas.search.within_noise`) of a complete trial."""
+        if trial.state != TrialState.COMPLETE or trial.number not in self.groups:
+            return {"seed_rewards": None, "mean_reward": None, "within_noise": None}
+        mean = self.mean(trial)
+        return {"seed_rewards": self.groups[trial.number], "mean_reward": mean,
+                "within_noise": self.best is not None
+                and within_noise(mean, self.best, self.seed_std)}
+
+    def describe(self) -> dict:
+        return {"seed_std": self.seed_std, "noise_margin": noise_margin(self.seed_std),
+                "confirmed": sum(len(values) >= 2 for values in self.groups.values())}
+
+
+def seed_noise(study: optuna.Study) -> SeedNoise:
+    groups = seed_groups(study)
+    best = best_trial(study)
+    return SeedNoise(groups, pooled_seed_std(groups.values()),
+                     None if best is None or len(study.directions) != 1
+                     else statistics.fmean(groups[best.number]))
+
+
+def _originals(study: optuna.Study) -> list[FrozenTrial]:
+    return [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+            if not is_confirmation(t)]
 
 
 def best_trial(study: optuna.Study) -> FrozenTrial | None:
-    """Single objective: the highest reward among feasible complete trials (else among all).
-    Two objectives: the most accurate feasible trial on the Pareto front."""
-    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    """Single objective: the highest reward among feasible complete trials (else among all);
+    once trials have been confirmed (``--confirm``), the highest mean reward over seeds among
+    the confirmed ones. Two objectives: the most accurate feasible trial on the Pareto front."""
+    complete = _originals(study)
     if not complete:
         return None
     if len(study.directions) == 1:
-        return max(complete, key=_reward_key)
+        groups = seed_groups(study)
+        confirmed = [t for t in complete if len(groups[t.number]) >= 2]
+        return max(confirmed or complete,
+                   key=lambda t: (is_feasible(t), statistics.fmean(groups[t.number])))
     front = pareto_trials(study)
     return max(front, key=lambda t: (is_feasible(t), t.values[0], -t.values[1]))
 
@@ -97,11 +147,14 @@ def trial_record(trial: FrozenTrial, study: optuna.Study | None = None) -> dict:
 
 
 def trial_frame(trials: list[FrozenTrial], *, limit: int | None = None,
-                value_name: str = "reward") -> pandas.DataFrame:
-    """A printable table (FLOPs and params in millions; fvcore FLOPs)."""
+                value_name: str = "reward", noise: SeedNoise | None = None) -> pandas.DataFrame:
+    """A printable table (FLOPs and params in millions; fvcore FLOPs); with ``noise`` from a
+    confirmed study, the mean reward over seeds, their count and the within-noise mark."""
     rows = []
+    confirmed = noise is not None and noise.seed_std is not None
     for trial in trials[:limit]:
         record = trial_record(trial)
+        seeds = noise.record(trial) if confirmed else {}
         rows.append({
             "trial": record["number"],
             "state": record["state"],
@@ -109,17 +162,25 @@ def trial_frame(trials: list[FrozenTrial], *, limit: int | None = None,
             "M params": _millions(record["params"]),
             "accuracy": _fixed(record["accuracy"]),
             value_name: _fixed(record["reward"]),
+            **({f"mean {value_name}": _fixed(seeds["mean_reward"]),
+                "seeds": len(seeds["seed_rewards"] or ()) or "",
+                "within noise": {True: "yes", False: "", None: ""}[seeds["within_noise"]]}
+               if confirmed else {}),
             "seconds": _fixed(record["train_seconds"], 1),
         })
     return pandas.DataFrame(rows)
 
 
 def ranked_trials(study: optuna.Study) -> list[FrozenTrial]:
-    """Complete trials best first, then pruned, skipped and failed ones."""
-    trials = study.get_trials(deepcopy=False)
+    """Complete trials best first (by mean reward over seeds where confirmed), then pruned,
+    skipped and failed ones. Confirmations are not listed: they are seeds of their
+    original (see :class:`SeedNoise`)."""
+    trials = [t for t in study.get_trials(deepcopy=False) if not is_confirmation(t)]
     complete = [t for t in trials if t.state == TrialState.COMPLETE]
     if len(study.directions) == 1:
-        complete.sort(key=_reward_key, reverse=True)
+        groups = seed_groups(study)
+        complete.sort(key=lambda t: (is_feasible(t), statistics.fmean(groups[t.number])),
+                      reverse=True)
     else:
         complete.sort(key=lambda t: (-t.values[0], t.values[1]))
     rest = sorted((t for t in trials if t.state != TrialState.COMPLETE),
@@ -152,6 +213,7 @@ def search_summary(run: StudyRun, *, extra: dict | None = None) -> dict:
     study = run.study
     counts = count_trials(study.get_trials(deepcopy=False))
     trial = best_trial(study)
+    noise = seed_noise(study) if len(study.directions) == 1 else None
     document = {
         "study": run.name,
         "storage": run.storage,
@@ -163,9 +225,12 @@ def search_summary(run: StudyRun, *, extra: dict | None = None) -> dict:
         "interrupted": run.signal is not None,
         "error": run.failure,
         **(extra or {}),
+        "noise": noise and noise.describe(),
         "best": None if trial is None else {**trial_record(trial, study),
+                                             **(noise.record(trial) if noise else {}),
                                              "config": run.outputs.get("best")},
-        "top": [trial_record(t, study) for t in ranked_trials(study)[:10]],
+        "top": [{**trial_record(t, study), **(noise.record(t) if noise else {})}
+                for t in ranked_trials(study)[:10]],
     }
     if len(study.directions) == 2:
         document["pareto_front"] = [trial_record(t, study) for t in pareto_trials(study)]

@@ -147,8 +147,9 @@ def test_within_noise_a_point_growing_every_dimension_wins():
 
 
 def test_confirmation_trains_the_top_points_again_and_measures_noise(tmp_path):
-    from nas.scaling import CONFIRM_KEY, seed_accuracies
+    from nas.scaling import seed_accuracies
     from nas.search import pooled_seed_std
+    from nas.study import CONFIRM_KEY
 
     scale = dataclasses.replace(options(tmp_path, confirm=2), step="0.25")
     run = run_scale(scale, progress=False)

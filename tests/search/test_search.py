@@ -178,3 +178,40 @@ def test_proxy_data_cache_is_bounded_and_never_holds_the_test_split():
     assert len(_DATA_CACHE) == DATA_CACHE_SIZE
     assert get_data(proxy, resolution=11, seed=0) is data  # the newest stays cached
     assert get_data(proxy, resolution=8, seed=0) is not first  # the oldest was dropped
+
+
+def test_confirm_trains_the_best_again_and_picks_the_best_mean(tmp_path):
+    from nas.search import pooled_seed_std, seed_noise
+    from nas.study import CONFIRM_KEY
+
+    options = tiny_search_options(tmp_path, confirm=2, study={"trials": 4})
+    run = run_search(options, progress=False)
+    assert run.ran == 6 and run.failure is None
+    study = load(tmp_path)
+    trials = study.get_trials()
+    originals = [t for t in trials if CONFIRM_KEY not in t.user_attrs]
+    confirmations = [t for t in trials if CONFIRM_KEY in t.user_attrs]
+    assert len(originals) == 4 and len(confirmations) == 2
+    top = sorted(originals, key=lambda t: (-t.value, t.number))[:2]
+    assert sorted(t.user_attrs[CONFIRM_KEY] for t in confirmations) == \
+        sorted(t.number for t in top)
+    by_number = {t.number: t for t in trials}
+    means = {}
+    for trial in confirmations:  # the same network under another training seed
+        original = by_number[trial.user_attrs[CONFIRM_KEY]]
+        assert trial.user_attrs["arch"] == original.user_attrs["arch"]
+        assert trial.user_attrs["seed"] != original.user_attrs["seed"]
+        means[original.number] = (original.value + trial.value) / 2
+    winner = max(means, key=means.get)
+    assert best_trial(study).number == winner == run.summary["best"]["number"]
+    assert run.summary["best"]["mean_reward"] == pytest.approx(means[winner])
+    noise = seed_noise(study)
+    assert noise.seed_std == pytest.approx(pooled_seed_std(
+        [by_number[n].value, by_number[n].value - 2 * (by_number[n].value - m)]
+        for n, m in means.items()))
+    assert run.summary["noise"]["confirmed"] == 2
+    assert all(record["number"] not in {t.number for t in confirmations}
+               for record in run.summary["top"])  # seeds of their original, not rows
+    assert run.summary["best"]["within_noise"] is True
+    again = run_search(options, progress=False)  # a re-run queues and trains nothing new
+    assert again.ran == 0 and len(load(tmp_path).get_trials()) == 6
