@@ -29,10 +29,17 @@ def add_space_option(group) -> None:
 def add_data_options(parser: argparse.ArgumentParser, *, resolution_help: str) -> None:
     group = parser.add_argument_group("data")
     group.add_argument("--data", default="digits", metavar="SPEC", help=DATA_HELP)
-    group.add_argument("--proxy-resolution", type=positive_int, default=32, metavar="PX",
-                       help=resolution_help)
-    group.add_argument("--proxy-width", type=positive_float, default=1.0, metavar="M",
+    defaults = ProxySettings()
+    group.add_argument("--proxy-resolution", type=positive_int, default=defaults.resolution,
+                       metavar="PX", help=resolution_help)
+    group.add_argument("--proxy-width", type=positive_float, default=defaults.width,
+                       metavar="M",
                        help="proxy width multiplier (channels x M, rounded to multiples of 8)")
+    group.add_argument("--proxy-strides-removed", type=non_negative_int,
+                       default=defaults.strides_removed, metavar="N",
+                       help="train the proxy with its first N stride-2 stages at stride 1 (a "
+                            "stride-adapted proxy: each removed stride doubles every later "
+                            "feature map, like doubling the resolution, at about that cost)")
     group.add_argument("--train-size", type=positive_int, default=None, metavar="N",
                        help="train on a stratified subset of N images (default: all)")
     group.add_argument("--validation-fraction", type=positive_float, default=0.2, metavar="F",
@@ -117,7 +124,7 @@ def train_config(args: argparse.Namespace, **overrides) -> TrainConfig:
 
 def proxy_settings(args: argparse.Namespace) -> ProxySettings:
     return ProxySettings(data=args.data, resolution=args.proxy_resolution, width=args.proxy_width,
-                         train_size=args.train_size,
+                         strides_removed=args.proxy_strides_removed, train_size=args.train_size,
                          validation_fraction=args.validation_fraction,
                          train=train_config(args))
 

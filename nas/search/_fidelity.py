@@ -46,22 +46,28 @@ def _reach(kernel: int) -> int:
     return (kernel - 1) // 2
 
 
-def _working_sides(space: Space, resolution: int) -> list[int]:
-    """Per stage, the feature-map side its blocks work on (see :class:`BlindChoice`)."""
+def _working_sides(space: Space, resolution: int, strides_removed: int) -> list[int]:
+    """Per stage, the feature-map side its blocks work on (see :class:`BlindChoice`), with the
+    first ``strides_removed`` stride-2 stages at stride 1 (a stride-adapted proxy)."""
     side = output_size(resolution, 2)  # after the stride-2 stem
-    sides = []
+    sides, removed = [], 0
     for stage in space.stages:
-        after = output_size(side, stage.base.stride)
+        stride = stage.base.stride
+        if stride == 2 and removed < strides_removed:
+            stride, removed = 1, removed + 1
+        after = output_size(side, stride)
         sides.append(after if max(stage.options["repeats"]) > 1 else side)
         side = after
     return sides
 
 
-def blind_choices(space: Space, resolution: int) -> list[BlindChoice]:
-    """Every searched stage whose kernel choices act alike at ``resolution`` pixels."""
+def blind_choices(space: Space, resolution: int, strides_removed: int = 0
+                  ) -> list[BlindChoice]:
+    """Every searched stage whose kernel choices act alike at ``resolution`` pixels (with the
+    proxy's first ``strides_removed`` stride-2 stages at stride 1)."""
     blind = []
-    for number, (stage, side) in enumerate(zip(space.stages, _working_sides(space, resolution)),
-                                           start=1):
+    sides = _working_sides(space, resolution, strides_removed)
+    for number, (stage, side) in enumerate(zip(space.stages, sides), start=1):
         kernels = tuple(sorted(stage.options["kernel_size"]))
         if len(kernels) < 2:
             continue
@@ -73,10 +79,10 @@ def blind_choices(space: Space, resolution: int) -> list[BlindChoice]:
     return blind
 
 
-def faithful_resolution(space: Space, *, multiple: int = 8) -> int:
+def faithful_resolution(space: Space, *, multiple: int = 8, strides_removed: int = 0) -> int:
     """The smallest resolution (a multiple of ``multiple`` pixels) at which every searched
-    kernel choice changes the function."""
+    kernel choice changes the function (with ``strides_removed`` as in :func:`blind_choices`)."""
     resolution = multiple
-    while blind_choices(space, resolution):
+    while blind_choices(space, resolution, strides_removed):
         resolution += multiple
     return resolution

@@ -45,9 +45,11 @@ DRAWS = 2000
 def default_reference(proxy: ProxySettings, space: Space) -> ProxySettings:
     """The documented default reference: 3 × the proxy's epochs, all training images (no
     ``train_size``), and the larger of the proxy resolution and the smallest resolution at which
-    every searched kernel choice changes the function; everything else as the proxy."""
+    every searched kernel choice changes the function (with the proxy's strides removed);
+    everything else as the proxy."""
+    faithful = faithful_resolution(space, strides_removed=proxy.strides_removed)
     return dataclasses.replace(
-        proxy, train_size=None, resolution=max(proxy.resolution, faithful_resolution(space)),
+        proxy, train_size=None, resolution=max(proxy.resolution, faithful),
         train=dataclasses.replace(proxy.train, epochs=3 * proxy.train.epochs))
 
 

@@ -199,12 +199,16 @@ def make_objective(prepared: Prepared, *, progress: bool) -> Callable[[optuna.Tr
     return objective
 
 
-def proxy_warnings(space: Space, resolution: int) -> list[str]:
-    """One line per searched stage whose choices the proxy resolution cannot tell apart."""
-    blind = blind_choices(space, resolution)
+def proxy_warnings(space: Space, resolution: int, strides_removed: int = 0) -> list[str]:
+    """One line per searched stage whose choices the proxy (its resolution, and the strides it
+    removes) cannot tell apart."""
+    blind = blind_choices(space, resolution, strides_removed)
     if not blind:
         return []
-    advice = f"; --proxy-resolution {faithful_resolution(space)} sees every kernel choice"
+    faithful = faithful_resolution(space, strides_removed=strides_removed)
+    advice = f"; --proxy-resolution {faithful} sees every kernel choice"
+    if strides_removed:
+        advice += f" with {strides_removed} stride(s) removed"
     return [choice.describe() + advice for choice in blind]
 
 
@@ -214,7 +218,8 @@ def run_search(options: SearchOptions, *, progress: bool = True,
     architecture to ``studies/<study>/best.yaml``, and return the :class:`~nas.study.StudyRun`
     (``outputs["best"]``: that file; ``summary``: the document ``nas search --json`` prints)."""
     prepared = prepare(options)
-    warnings = proxy_warnings(prepared.space, options.proxy.resolution)
+    warnings = proxy_warnings(prepared.space, options.proxy.resolution,
+                              options.proxy.strides_removed)
     for line in warnings if log is not None else ():
         log(f"warning: {line}")
     if options.prescreen:

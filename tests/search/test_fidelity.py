@@ -40,3 +40,28 @@ def test_search_warns_once_per_blind_stage(cli):
     assert len(warnings) == 1 and warnings[0].startswith("warning: stage 4: kernel_size 3 and 5")
     quiet = cli(*common, "--proxy-resolution", "40", "--study", "at40")
     assert quiet.returncode == 0 and "warning:" not in quiet.stderr
+
+
+def test_a_stride_adapted_proxy_sees_what_a_twice_larger_input_does():
+    from nas.search import ProxySettings, proxy_arch
+
+    space = load_space("efficientnet_b0")
+    # one stride removed at 32 px: the geometry of a 64 px input, stages 6 and 7 still blind
+    assert [b.stage for b in blind_choices(space, 32, strides_removed=1)] == \
+        [b.stage for b in blind_choices(space, 64)] == [6, 7]
+    assert faithful_resolution(space, strides_removed=1) == 40
+    assert blind_choices(space, 40, strides_removed=1) == []
+    lines = proxy_warnings(space, 32, strides_removed=1)
+    assert len(lines) == 2 and all("--proxy-resolution 40" in line for line in lines)
+    arch = proxy_arch(space.baseline(), num_classes=10, resolution=32, width=1.0,
+                      strides_removed=1)
+    assert [stage.stride for stage in arch.stages] == [1, 1, 2, 2, 1, 2, 1]
+    assert [stage.stride for stage in space.baseline().stages] == [1, 2, 2, 2, 1, 2, 1]
+    from nas.model import build_model
+    model = build_model(arch).eval()
+    with torch.no_grad():
+        maps = model.stages(model.stem(torch.zeros(1, 3, 32, 32)))
+    assert maps.shape[-1] == 2  # 32 / 16, where the target network's strides give 32 / 32
+    # the identity of a study records it only when set, so older studies still resume
+    assert "strides_removed" not in ProxySettings().identity()
+    assert ProxySettings(strides_removed=1).identity()["strides_removed"] == 1
