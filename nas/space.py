@@ -19,8 +19,12 @@ A space file::
       - base: ir_r2_k3_s2_e6_c24_se0.25  # the bases together form the baseline architecture
         kernel_size: [3]                 # optional per-stage override
 
-Each choice with more than one option is one Optuna categorical parameter named
-``stage<N>.<field>`` (``stage3.kernel_size``) whose values are the real architecture values.
+Each choice with more than one option is one Optuna parameter named ``stage<N>.<field>``
+(``stage3.kernel_size``). Ordered choices (kernel size, expand ratio, SE ratio, layers, channels)
+are integer parameters over the index of the sorted values (0 = smallest), so samplers such as
+TPE and GP can use their order; ``block_type`` is categorical. :meth:`Space.trial_params` turns
+real values into this encoding (for enqueueing), and the architecture a trial evaluated is
+stored with it in real values.
 An MBConv stage with expand ratio 1 is written ``ds`` (the same network, timm's name for it).
 """
 
@@ -54,6 +58,10 @@ CHOICE_FIELDS = ("block_type", "kernel_size", "expand_ratio", "se_ratio", "repea
                  "width_multiplier")
 PARAMETER_FIELDS = ("block_type", "kernel_size", "expand_ratio", "se_ratio", "repeats",
                     "out_channels")
+ORDINAL_FIELDS = ("kernel_size", "expand_ratio", "se_ratio", "repeats", "out_channels")
+"""Fields whose choices are ordered: sampled as the index of the sorted values."""
+PARAMETER_ENCODING = "ordinal-index"
+"""How :meth:`Space.sample` encodes choices (part of a search study's identity)."""
 _NETWORK_FIELDS = ("stem_channels", "head_channels", "dropout", "drop_path_rate", "activation")
 _TOP_KEYS = ("name", "description", "target", "network", "choices", "stages")
 
@@ -132,10 +140,40 @@ class Space:
                     num_classes=self.target_num_classes, **self.network)
 
     def sample(self, trial) -> Arch:
-        """Ask an Optuna trial for every parameter and return the architecture."""
-        params = {name: trial.suggest_categorical(name, list(options))
-                  for name, options in self.parameters().items()}
-        return self.arch(params)
+        """Ask an Optuna trial for every parameter (ordered choices as the index of the sorted
+        values, ``block_type`` as a category) and return the architecture."""
+        values = {}
+        for name, options in self.parameters().items():
+            if _is_ordinal(name):
+                values[name] = options[trial.suggest_int(name, 0, len(options) - 1)]
+            else:
+                values[name] = trial.suggest_categorical(name, list(options))
+        return self.arch(values)
+
+    def values(self, trial_params: dict[str, Any]) -> dict[str, Any]:
+        """Optuna parameters as :meth:`sample` draws them -> real choice values (the inverse
+        of :meth:`trial_params`)."""
+        options = self.parameters()
+        values = {}
+        for name, value in trial_params.items():
+            if name not in options:
+                raise ConfigError(f"{self.name}: parameter must be one of the space's, "
+                                  f"but got {name!r}")
+            if _is_ordinal(name):
+                if not (isinstance(value, int) and 0 <= value < len(options[name])):
+                    raise ConfigError(f"{self.name}: parameter {name} must be an index in "
+                                      f"0..{len(options[name]) - 1}, but got {value!r}")
+                value = options[name][value]
+            values[name] = value
+        return values
+
+    def trial_params(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Real choice values (as :meth:`arch` takes them) -> the Optuna parameters that
+        :meth:`sample` would draw for them (indices for ordered choices)."""
+        self.arch(values)  # every parameter present and valid
+        options = self.parameters()
+        return {name: options[name].index(value) if _is_ordinal(name) else value
+                for name, value in values.items() if name in options}
 
     def random_params(self, rng) -> dict[str, Any]:
         """One uniformly random value per parameter, drawn with ``rng`` (a numpy Generator)
@@ -151,6 +189,10 @@ class Space:
 
     def baseline(self) -> Arch:
         return self.arch(self.baseline_params())
+
+
+def _is_ordinal(name: str) -> bool:
+    return name.partition(".")[2] in ORDINAL_FIELDS
 
 
 def _number(value: float) -> int | float:

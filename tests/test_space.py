@@ -49,9 +49,19 @@ def test_sampling_through_optuna_gives_valid_architectures():
         trial = study.ask()
         arch = space.sample(trial)
         assert set(trial.params) == set(space.parameters())
-        assert all(value in space.parameters()[name] for name, value in trial.params.items())
-        assert space.arch(trial.params) == arch
+        values = space.values(trial.params)
+        assert all(value in space.parameters()[name] for name, value in values.items())
+        assert space.arch(values) == arch
+        assert space.trial_params(values) == trial.params
         study.tell(trial, 0.0)
+    kinds = {name: type(distribution).__name__
+             for name, distribution in study.trials[0].distributions.items()}
+    assert kinds["stage3.kernel_size"] == kinds["stage3.expand_ratio"] == "IntDistribution"
+    assert kinds["stage4.block_type"] == "CategoricalDistribution"  # no order to use
+    # index 0 is the smallest choice: the order is the values' order
+    assert space.values({"stage3.expand_ratio": 0, "stage3.kernel_size": 1}) == {
+        "stage3.expand_ratio": space.parameters()["stage3.expand_ratio"][0],
+        "stage3.kernel_size": space.parameters()["stage3.kernel_size"][1]}
 
 
 def test_mbconv_with_expand_ratio_one_is_written_ds():

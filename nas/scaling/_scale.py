@@ -33,7 +33,9 @@ from nas.search import (
     open_run,
     record_candidate,
     record_worker,
+    share_result,
     train_candidate,
+    trained_twin,
 )
 from nas.study import RETRY_KEY, StudyRun, StudySettings, make_pruner, make_sampler, run_study
 from nas.study import CONFIRM_KEY, count_confirmations, is_confirmation, run_confirmations
@@ -164,20 +166,6 @@ def scaled_arch(base: Arch, point: Point, phi: float) -> Arch:
                  resolution_divisor=RESOLUTION_DIVISOR)
 
 
-def trained_twin(study: optuna.Study, target: Arch, proxy_resolution: int
-                 ) -> FrozenTrial | None:
-    """A complete trial that trained the same network: another point that rounds to the same
-    target architecture (e.g. depth 1.9 and 2.0 round every stage's repeats alike) at the same
-    proxy resolution. Such a point shares that result instead of training it again."""
-    wanted = to_dict(target)
-    for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-        attrs = trial.user_attrs
-        if (attrs.get("proxy_resolution") == proxy_resolution and attrs.get("arch") == wanted
-                and "same_network_as" not in attrs and CONFIRM_KEY not in attrs):
-            return trial
-    return None
-
-
 def make_scale_objective(prepared: PreparedScale, *, progress: bool
                          ) -> Callable[[optuna.Trial], float]:
     options = prepared.options
@@ -197,11 +185,10 @@ def make_scale_objective(prepared: PreparedScale, *, progress: bool
         trial.set_user_attr("flops_ratio", cost.flops / prepared.base_flops)
         resolution = round_resolution(proxy.resolution * float(point.gamma) ** phi)
         confirming = CONFIRM_KEY in trial.user_attrs  # a second seed: trained on purpose
-        twin = None if confirming else trained_twin(trial.study, target, resolution)
+        twin = None if confirming else trained_twin(trial.study, target,
+                                                    proxy_resolution=resolution)
         if twin is not None:  # never train the same network twice
-            trial.set_user_attr("same_network_as", twin.number)
-            for key in ("proxy_resolution", "accuracy", "accuracy_per_epoch"):
-                trial.set_user_attr(key, twin.user_attrs[key])
+            share_result(trial, twin)
             return twin.value
         data = get_data(proxy, resolution=resolution, seed=seed)
         with tqdm(total=proxy.train.epochs, desc=f"point {point.label}", unit="epoch",

@@ -4,8 +4,9 @@ and reading results back (the crash-safe study machinery is :mod:`nas.study`).""
 from nas._lazy import attach
 
 __getattr__, __dir__, __all__ = attach(__name__, {
-    "_evaluate": ["DATA_CACHE_SIZE", "get_data", "open_run", "proxy_arch", "record_candidate",
-                  "record_worker", "train_candidate"],
+    "_evaluate": ["DATA_CACHE_SIZE", "SAME_NETWORK_KEY", "get_data", "open_run", "proxy_arch",
+                  "record_candidate", "record_worker", "share_result", "train_candidate",
+                  "trained_twin"],
     "_fidelity": ["BlindChoice", "blind_choices", "faithful_resolution"],
     "_rank_check": ["RankCheckOptions", "default_reference", "job_labels", "run_rank_check",
                     "sample_architectures"],

@@ -11,13 +11,14 @@ from collections.abc import Callable
 
 import optuna
 import torch
+from optuna.trial import FrozenTrial, TrialState
 
 from nas.arch import Arch, encode, scale, to_dict
 from nas.cost import Cost, count
 from nas.data import ImageData, load_data
 from nas.model import build_model
 from nas.search._options import ProxySettings
-from nas.study import manifest, open_settings_study, trial_seed, worker_threads
+from nas.study import CONFIRM_KEY, manifest, open_settings_study, trial_seed, worker_threads
 from nas.train import EpochResult, FitResult, fit, resolve_device
 
 DATA_CACHE_SIZE = 2
@@ -72,6 +73,33 @@ def proxy_arch(target: Arch, *, num_classes: int, resolution: int, width: float,
         stages.append(stage)
     return dataclasses.replace(arch, stages=tuple(stages), resolution=resolution,
                                num_classes=num_classes)
+
+
+SAME_NETWORK_KEY = "same_network_as"
+
+
+def trained_twin(study: optuna.Study, target: Arch, **attributes) -> FrozenTrial | None:
+    """A complete trial of ``study`` that trained the same network: the same target
+    architecture and the same value of every user attribute in ``attributes`` (e.g. the proxy
+    resolution). Trials that only shared a result, and confirmations (other seeds), do not
+    count. A trial that finds one shares its result instead of training again."""
+    wanted = to_dict(target)
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        attrs = trial.user_attrs
+        if (attrs.get("arch") == wanted and SAME_NETWORK_KEY not in attrs
+                and CONFIRM_KEY not in attrs
+                and all(attrs.get(key) == value for key, value in attributes.items())):
+            return trial
+    return None
+
+
+def share_result(trial: optuna.Trial, twin: FrozenTrial) -> None:
+    """Record on ``trial`` that it is ``twin``'s network and copy what training measured."""
+    trial.set_user_attr(SAME_NETWORK_KEY, twin.number)
+    for key in ("proxy_resolution", "proxy_params", "accuracy", "accuracy_per_epoch",
+                "reward"):
+        if key in twin.user_attrs:
+            trial.set_user_attr(key, twin.user_attrs[key])
 
 
 def record_worker(trial: optuna.Trial, *, study_seed: int, threads: int, device: str) -> int:

@@ -56,7 +56,7 @@ def prescreen(study: optuna.Study, space: Space, *, candidates: int, proxy_name:
     queued = []
     for rank, (score, params) in enumerate(scored[:queued_count(len(scored), trials)], start=1):
         record = {"proxy": proxy_name, "score": score, "rank": rank}
-        study.enqueue_trial(params, user_attrs={"prescreen": record})
+        study.enqueue_trial(space.trial_params(params), user_attrs={"prescreen": record})
         queued.append({**record, "params": params})
     study.set_user_attr(DONE_KEY, {"proxy": proxy_name, "candidates": len(scored),
                                    "queued": len(queued)})

@@ -13,11 +13,14 @@ from tqdm import tqdm
 from nas._checks import check_int
 from nas._errors import ConfigError
 from nas.search._evaluate import (
+    SAME_NETWORK_KEY,
     get_data,
     open_run,
     record_candidate,
     record_worker,
+    share_result,
     train_candidate,
+    trained_twin,
 )
 from nas.search._fidelity import blind_choices, faithful_resolution
 from nas.search._prescreen import prescreen
@@ -25,7 +28,7 @@ from nas.search._options import OBJECTIVES, ZERO_COST_PROXIES, ProxySettings, da
 from nas.search._options import flops_label
 from nas.search._reward import Reward
 from nas.search._summary import is_feasible, search_summary, write_best
-from nas.space import Space, load_space
+from nas.space import PARAMETER_ENCODING, Space, load_space
 from nas.study import StudyRun, StudySettings, make_pruner, make_sampler, run_study
 from nas.study import CONFIRM_KEY, count_confirmations, is_confirmation, run_confirmations
 from nas.study import study_lock, trials_remaining
@@ -107,7 +110,8 @@ class SearchOptions:
             "target_flops": self.target_flops, "target_resolution": space.target_resolution,
             "target_num_classes": space.target_num_classes, "reward": self.reward,
             "w": reward.w, "slack": self.slack, "objective": self.objective,
-            "seed": self.study.seed, **self.proxy.identity(),
+            "seed": self.study.seed, "parameter_encoding": PARAMETER_ENCODING,
+            **self.proxy.identity(),
         }
 
 
@@ -151,7 +155,8 @@ def prepare(options: SearchOptions, *, threads: int | None = None) -> Prepared:
                            warmup_epochs=options.proxy.train.warmup_epochs),
         threads=threads)
     if options.baseline:
-        study.enqueue_trial(space.baseline_params(), user_attrs={"baseline": True},
+        study.enqueue_trial(space.trial_params(space.baseline_params()),
+                            user_attrs={"baseline": True},
                             skip_if_exists=True)
     return Prepared(options, space, reward, name, study, threads,
                     confirmations=count_confirmations(study))
@@ -173,8 +178,12 @@ def make_objective(prepared: Prepared, *, progress: bool) -> Callable[[optuna.Tr
                       f"(T x (1 + slack)); not trained")
             trial.set_user_attr("skipped", reason)
             raise optuna.TrialPruned(reason)
-        data = get_data(proxy, resolution=proxy.resolution, seed=seed)
         confirming = CONFIRM_KEY in trial.user_attrs  # another seed of a top trial
+        twin = None if confirming else trained_twin(trial.study, target)
+        if twin is not None:  # never train the same network twice: share its result
+            share_result(trial, twin)
+            return tuple(twin.values) if options.multi else twin.value
+        data = get_data(proxy, resolution=proxy.resolution, seed=seed)
 
         def on_epoch(result) -> None:
             if options.multi or confirming:
@@ -250,7 +259,8 @@ def run_search(options: SearchOptions, *, progress: bool = True,
 def confirmation_candidates(study: optuna.Study, confirm: int) -> list[optuna.trial.FrozenTrial]:
     """The ``confirm`` feasible complete trials with the highest (single-seed) reward."""
     complete = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-                if not is_confirmation(t) and is_feasible(t)]
+                if not is_confirmation(t) and is_feasible(t)
+                and SAME_NETWORK_KEY not in t.user_attrs]
     return sorted(complete, key=lambda t: (-t.value, t.number))[:confirm]
 
 

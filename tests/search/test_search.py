@@ -215,3 +215,19 @@ def test_confirm_trains_the_best_again_and_picks_the_best_mean(tmp_path):
     assert run.summary["best"]["within_noise"] is True
     again = run_search(options, progress=False)  # a re-run queues and trains nothing new
     assert again.ran == 0 and len(load(tmp_path).get_trials()) == 6
+
+
+def test_a_network_sampled_again_shares_its_result_instead_of_training(tmp_path):
+    from nas.search import SAME_NETWORK_KEY
+
+    run_search(tiny_search_options(tmp_path, baseline=True, study={"trials": 1}),
+               progress=False)
+    space = load_space("tiny")
+    load(tmp_path).enqueue_trial(space.trial_params(space.baseline_params()))
+    run = run_search(tiny_search_options(tmp_path, baseline=True, study={"trials": 2}),
+                     progress=False)
+    first, second = load(tmp_path).get_trials()
+    assert run.ran == 1 and second.state == TrialState.COMPLETE
+    assert second.user_attrs["arch"] == first.user_attrs["arch"]
+    assert second.user_attrs[SAME_NETWORK_KEY] == first.number
+    assert second.value == first.value and "train_seconds" not in second.user_attrs
