@@ -104,7 +104,9 @@ def add_study_options(parser: argparse.ArgumentParser, *, trials: int | None) ->
 def add_sampler_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("sampling")
     group.add_argument("--sampler", choices=SAMPLERS, default=None,
-                       help="tpe (default), random, or nsga2 (default with --objective multi)")
+                       help="tpe (default; multivariate), gp (Gaussian process), evolution "
+                            "(regularized evolution: mutate one choice of a tournament winner), "
+                            "random, or nsga2 (default with --objective multi)")
     group.add_argument("--pruner", choices=PRUNERS, default="none",
                        help="stop weak trials early using the per-epoch reward, never before "
                             "the first epoch trained wholly after the learning-rate warm-up")

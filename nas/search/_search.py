@@ -147,6 +147,9 @@ def prepare(options: SearchOptions, *, threads: int | None = None) -> Prepared:
     reward = options.reward_function()
     name = options.study_name(space)
     sampler_kind = options.study.sampler or ("nsga2" if options.multi else "tpe")
+    if options.multi and sampler_kind == "evolution":
+        raise ConfigError("sampler must be nsga2, tpe, gp or random with the multi objective "
+                          "(regularized evolution ranks one objective), but got 'evolution'")
     study, threads = open_run(
         options, name=name, identity=options.identity(space),
         directions=["maximize", "minimize"] if options.multi else ["maximize"],

@@ -7,6 +7,7 @@ from nas._lazy import attach
 __getattr__, __dir__, __all__ = attach(__name__, {
     "_confirm": ["CONFIRM_KEY", "count_confirmations", "is_confirmation", "queue_confirmations",
                  "run_confirmations", "seed_groups"],
+    "_evolution": ["RegularizedEvolutionSampler"],
     "_counts": ["Counts", "count_trials", "is_skipped", "state_label", "trials_remaining"],
     "_runner": ["RunFailed", "Terminated", "terminate_on_sigterm"],
     "_sampling": ["derived_seed", "first_prunable_epoch", "make_pruner", "make_sampler", "trial_seed"],

@@ -17,6 +17,8 @@ import numpy
 import optuna
 from optuna.samplers import BaseSampler
 
+from nas.study._evolution import RegularizedEvolutionSampler
+
 
 def derived_seed(*keys: int) -> int:
     """A 31-bit seed derived from a tuple of non-negative integers."""
@@ -66,17 +68,26 @@ class WorkerSampler(BaseSampler):
 
 
 TPE_STARTUP_TRIALS = 10
+GP_STARTUP_TRIALS = 10
 NSGA2_POPULATION = 20
 
 
 def make_sampler(kind: str, *, seed: int, grid: dict[str, list] | None = None) -> BaseSampler:
-    """``tpe`` (multivariate, constant liar for parallel workers), ``random``, ``nsga2`` or
-    ``grid`` (needs ``grid``). Settings never depend on ``--trials``, so topping up a study
+    """``tpe`` (multivariate, constant liar for parallel workers), ``gp`` (Optuna's Gaussian
+    process sampler), ``evolution`` (regularized evolution, see :mod:`nas.study._evolution`),
+    ``random``, ``nsga2`` or ``grid`` (needs ``grid``). Settings never depend on ``--trials``, so topping up a study
     does not change how it samples."""
     if kind == "tpe":
         def factory(value: int) -> BaseSampler:
             return optuna.samplers.TPESampler(seed=value, multivariate=True, constant_liar=True,
                                               n_startup_trials=TPE_STARTUP_TRIALS)
+    elif kind == "gp":
+        def factory(value: int) -> BaseSampler:
+            return optuna.samplers.GPSampler(seed=value, n_startup_trials=GP_STARTUP_TRIALS,
+                                             warn_independent_sampling=False)
+    elif kind == "evolution":
+        def factory(value: int) -> BaseSampler:
+            return RegularizedEvolutionSampler(seed=value)
     elif kind == "random":
         def factory(value: int) -> BaseSampler:
             return optuna.samplers.RandomSampler(seed=value)
@@ -90,7 +101,8 @@ def make_sampler(kind: str, *, seed: int, grid: dict[str, list] | None = None) -
             return optuna.samplers.GridSampler(grid, seed=value)
         return WorkerSampler(factory, seed, reseed=False)
     else:
-        raise ValueError(f"sampler must be tpe, random, nsga2 or grid, but got {kind!r}")
+        raise ValueError(f"sampler must be tpe, gp, evolution, random, nsga2 or grid, "
+                         f"but got {kind!r}")
     return WorkerSampler(factory, seed, reseed=True)
 
 

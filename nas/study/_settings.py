@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from nas._checks import check_int, check_real
 from nas._errors import ConfigError
 
-SAMPLERS = ("tpe", "random", "nsga2")
+SAMPLERS = ("tpe", "gp", "evolution", "random", "nsga2")
 PRUNERS = ("none", "median", "hyperband")
 RECOVERING_STORAGES = ("journal file", "sqlite", "postgresql")
 STORAGE_HELP = ("Optuna storage: a journal file path, sqlite:///FILE, "

@@ -231,3 +231,12 @@ def test_a_network_sampled_again_shares_its_result_instead_of_training(tmp_path)
     assert second.user_attrs["arch"] == first.user_attrs["arch"]
     assert second.user_attrs[SAME_NETWORK_KEY] == first.number
     assert second.value == first.value and "train_seconds" not in second.user_attrs
+
+
+def test_regularized_evolution_is_refused_for_two_objectives(tmp_path):
+    from nas._errors import ConfigError
+
+    options = tiny_search_options(tmp_path, objective="multi", study={"sampler": "evolution"})
+    with pytest.raises(ConfigError, match="sampler must be nsga2, tpe, gp or random"):
+        run_search(options, progress=False)
+    assert not (tmp_path / "studies").exists()  # nothing written
