@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 # The main job, end to end on scikit-learn's digits: FLOP-constrained search (B0 as baseline),
 # a coarse compound-scaling grid on the best architecture found, and its B0…B7 family.
 demo: $(STAMP)
-	$(BIN)/nas search --flops 400M --baseline --study demo-search
+	$(BIN)/nas search --flops 400M --baseline --confirm 3 --study demo-search
 	$(BIN)/nas scale --base study:demo-search --step 0.1 --study demo-scale
 	$(BIN)/nas family --scaling studies/demo-scale/scaling.yaml --phis 0-7
 

@@ -70,7 +70,9 @@ def test_the_optuna_cli_reads_the_study(cli, tmp_path):
     assert result.returncode == 0, result.stderr
     trials = json.loads(result.stdout)
     assert trials[0]["state"] == "COMPLETE"
-    assert trials[0]["params"]["stage2.expand_ratio"] in (1, 3, 6)
+    assert trials[0]["params"]["stage2.expand_ratio"] in (0, 1, 2)  # index of (1, 3, 6)
+    expand = (1, 3, 6)[trials[0]["params"]["stage2.expand_ratio"]]
+    assert f"_e{expand}_" in str(trials[0]["user_attrs"]["blocks"]).split(",")[1]
 
 
 def test_bad_search_input_creates_nothing(cli, tmp_path):
