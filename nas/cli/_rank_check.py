@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from nas.cli._common import HelpFormatter, add_json_flag, positive_int, print_json, print_table
+from nas.cli._common import HelpFormatter, add_json_flag, non_negative_int, positive_float
+from nas.cli._common import positive_int, print_json, print_table
 from nas.cli._common import quiet_optuna
 from nas.cli._options import add_data_options, add_space_option, add_study_options
 from nas.cli._options import add_train_options
@@ -55,6 +56,10 @@ def add_parser(subparsers) -> None:
                            help="default: 3 x --epochs")
     reference.add_argument("--reference-train-size", type=positive_int, default=None,
                            metavar="N", help="default: all training images")
+    reference.add_argument("--reference-width", type=positive_float, default=None, metavar="M",
+                           help="default: the proxy's --proxy-width")
+    reference.add_argument("--reference-strides-removed", type=non_negative_int, default=None,
+                           metavar="N", help="default: the proxy's --proxy-strides-removed")
     add_study_options(parser, trials=None)
     add_json_flag(parser)
     parser.set_defaults(run=run)
@@ -73,6 +78,13 @@ def fidelity_table(rows: list[dict]):
         "tau 95% CI": interval(row["kendall_ci"])} for row in rows])
 
 
+def describe(settings) -> str:
+    removed = f", {settings.strides_removed} stride(s) removed" if settings.strides_removed \
+        else ""
+    return (f"{settings.resolution} px{removed}, width {settings.width:g}, "
+            f"{settings.train.epochs} epochs, train size {settings.train_size or 'all'}")
+
+
 def run(args: argparse.Namespace) -> int:
     from nas.cli._report import report_exit
     from nas.cli._search import log_line
@@ -83,7 +95,10 @@ def run(args: argparse.Namespace) -> int:
     names = () if args.zero_cost == "none" else tuple(
         name.strip() for name in args.zero_cost.split(",") if name.strip())
     proxy = proxy_settings(args)
-    reference = default_reference(proxy, load_space(args.space))
+    changes = {"width": args.reference_width, "strides_removed": args.reference_strides_removed}
+    reference = default_reference(
+        dataclasses.replace(proxy, **{k: v for k, v in changes.items() if v is not None}),
+        load_space(args.space))
     reference = dataclasses.replace(
         reference, resolution=args.reference_resolution or reference.resolution,
         train_size=args.reference_train_size,
@@ -99,9 +114,7 @@ def run(args: argparse.Namespace) -> int:
         return report_exit(result, "rank-check")
     print(f"\nStudy {result.name!r} ({result.storage}): {report['architectures']} architectures "
           f"with both protocols, {report['jobs_complete']} trainings complete.")
-    print(f"Proxy: {proxy.resolution} px, {proxy.train.epochs} epochs, train size "
-          f"{proxy.train_size or 'all'}; reference: {reference.resolution} px, "
-          f"{reference.train.epochs} epochs, train size {reference.train_size or 'all'}.\n")
+    print(f"Proxy: {describe(proxy)}; reference: {describe(reference)}.\n")
     if report["fidelity"]:
         print_table(fidelity_table(report["fidelity"]), left=("signal",),
                     title="Rank fidelity against the reference accuracy:")

@@ -3,12 +3,13 @@ import json
 import pytest
 
 from nas.cost import count
-from nas.search import fidelity, job_labels, sample_architectures
+from nas.search import faithful_resolution, fidelity, job_labels, sample_architectures
 from nas.space import load_space
 from tests.conftest import study_at
 
 ARGS = ["rank-check", "--space", "tiny", "--samples", "5", "--repeats", "2", "--epochs", "2",
         "--train-size", "200", "--reference-epochs", "2", "--reference-train-size", "300",
+        "--reference-width", "0.5", "--reference-strides-removed", "1",
         "--zero-cost", "synflow,naswot", "--bootstrap", "200", "--threads", "1", "--json"]
 
 
@@ -54,7 +55,13 @@ def test_rank_check_reports_every_signal_and_resumes(cli, tmp_path):
         noise = report["noise"][protocol]
         assert noise["pairs"] == 2 and noise["seed_std"] is not None
         assert noise["cpu_seconds_per_architecture"] > 0
-    assert report["reference"]["resolution"] == 40  # every tiny kernel choice is visible
+    # every tiny kernel choice is visible at 40 px, or at 24 px with one stride removed; the
+    # reference never goes below the proxy's 32 px
+    assert faithful_resolution(load_space("tiny")) == 40
+    assert faithful_resolution(load_space("tiny"), strides_removed=1) == 24
+    assert report["reference"]["resolution"] == 32
+    assert report["reference"]["width"] == 0.5 and report["reference"]["strides_removed"] == 1
+    assert report["proxy"]["width"] == 1.0 and report["proxy"]["strides_removed"] == 0
     assert report["reference"]["train"]["epochs"] == 2
     study = study_at(str(tmp_path / "studies" / "rank-tiny-digits-n5" / "journal.log"),
                      "rank-tiny-digits-n5")
