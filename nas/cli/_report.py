@@ -36,7 +36,9 @@ def print_summary(run, document: dict, *, value_name: str = "reward") -> None:
         return
     print(f"\nBest: trial {best['number']}: {best['flops']:,} FLOPs, {best['params']:,} "
           f"parameters, validation accuracy {best['accuracy']:.4f}"
-          + (f", {value_name} {best['reward']:.4f}" if best["reward"] is not None else ""))
+          + (f", {value_name} {best['reward']:.4f}" if best["reward"] is not None else "")
+          + (f"; mean {value_name} over {len(best['seed_rewards'])} seeds "
+             f"{best['mean_reward']:.4f}" if len(best.get("seed_rewards") or ()) > 1 else ""))
     for text in best["blocks"]:
         print(f"  {text}")
     print(f"Written to {best['config']}")
