@@ -14,9 +14,8 @@ validation images; SGD, cosine, label smoothing 0.1, batch 64 as ``TrainConfig()
 - ``reference``: 40 px with the first stride removed (the feature-map geometry of an 80 px
   input, at which every kernel choice of the space changes the function), width 0.5, 6 epochs.
 - ``stride-adapted``: 32 px with the first stride removed (geometry of 64 px), width 0.5,
-  4 epochs.
-- ``default-32px``: the search's default until issue 9, ``ProxySettings()``: 32 px, width 1,
-  5 epochs.
+  4 epochs: the search's default since (``ProxySettings()``).
+- ``default-32px``: the search's default before this benchmark: 32 px, width 1, 5 epochs.
 
 Each measurement is written to its own JSON file as soon as it exists, so runs resume and
 ``--shard I/N`` processes can share the work (one per core, ``--threads 1``).
@@ -67,7 +66,7 @@ def protocols(data: str) -> dict[str, ProxySettings]:
 
     return {"reference": settings(6, resolution=40, width=0.5, strides_removed=1),
             "stride-adapted": settings(4, resolution=32, width=0.5, strides_removed=1),
-            "default-32px": ProxySettings(data=data)}
+            "default-32px": settings(5, resolution=32, width=1.0, strides_removed=0)}
 
 
 def job_list(names: list[str], samples: int, repeats: int) -> list[tuple[str, int, int]]:

@@ -49,6 +49,9 @@ from nas.study import make_sampler  # noqa: E402
 
 SHARED_CIFAR = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar10_jpeg_10k.npz"
 CACHE = RESULTS / "sampler_scores.json"
+MAX_SKIPS_IN_A_ROW = 30
+"""A sampler that proposes this many over-budget candidates in a row is stuck: its run stops
+and its curve is padded with its best so far (marked in the table)."""
 
 
 def main() -> None:
@@ -91,17 +94,27 @@ def main() -> None:
 
     curves: dict[str, list[list[float]]] = {}
     skips: dict[str, list[int]] = {}
+    stuck: dict[str, list[bool]] = {}
     for name in args.samplers.split(","):
         for seed in range(args.seeds):
             study = optuna.create_study(direction="maximize",
                                         sampler=make_sampler(name, seed=seed))
+            skipped_in_a_row = 0
             while sum(t.value is not None for t in study.trials) < args.trials:
                 study.optimize(objective, n_trials=1)
+                skipped_in_a_row = 0 if study.trials[-1].value is not None \
+                    else skipped_in_a_row + 1
+                if skipped_in_a_row >= MAX_SKIPS_IN_A_ROW:
+                    print(f"{name} seed {seed}: stuck, {skipped_in_a_row} over-budget "
+                          f"proposals in a row", flush=True)
+                    break
             best, curve = float("-inf"), []
             for trial in study.trials:
                 if trial.value is not None:
                     best = max(best, trial.value)
                     curve.append(best)
+            stuck.setdefault(name, []).append(len(curve) < args.trials)
+            curve += [curve[-1] if curve else float("-inf")] * (args.trials - len(curve))
             curves.setdefault(name, []).append(curve)
             skips.setdefault(name, []).append(sum(t.value is None for t in study.trials))
             RESULTS.mkdir(exist_ok=True)
@@ -118,6 +131,7 @@ def main() -> None:
                 reach.append(hit if hit is not None else float("inf"))
         skipped = statistics.median(skips[name])
         rows.append({"sampler": name, "skipped (median)": skipped,
+                     "stuck runs": sum(stuck[name]),
                      "median final best": round(statistics.median(c[-1] for c in runs), 3),
                      "best per seed": [round(c[-1], 3) for c in runs],
                      f"median best at trial {args.trials // 2}":

@@ -104,7 +104,9 @@ def add_study_options(parser: argparse.ArgumentParser, *, trials: int | None) ->
 def add_sampler_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("sampling")
     group.add_argument("--sampler", choices=SAMPLERS, default=None,
-                       help="tpe (default; multivariate), gp (Gaussian process), evolution "
+                       help="tpe (default; multivariate), gp (Gaussian process; it learns "
+                            "nothing from over-budget candidates, which are skipped untrained, "
+                            "so under a tight --flops it keeps proposing them), evolution "
                             "(regularized evolution: mutate one choice of a tournament winner), "
                             "random, or nsga2 (default with --objective multi)")
     group.add_argument("--pruner", choices=PRUNERS, default="none",

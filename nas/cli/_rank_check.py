@@ -13,7 +13,7 @@ from nas.cli._options import add_data_options, add_space_option, add_study_optio
 from nas.cli._options import add_train_options
 from nas.cli._options import proxy_settings, study_settings
 from nas.cost import FLOP_UNIT
-from nas.search import ZERO_COST_PROXIES
+from nas.search import ZERO_COST_PROXIES, ProxySettings
 
 DESCRIPTION = f"""\
 Measure how well the search's cheap signals rank architectures on your space and data.
@@ -47,7 +47,7 @@ def add_parser(subparsers) -> None:
     group.add_argument("--bootstrap", type=positive_int, default=1000,
                        help="bootstrap resamples for the confidence intervals")
     add_data_options(parser, resolution_help="resolution of the cheap proxy in pixels")
-    add_train_options(parser, epochs=5)
+    add_train_options(parser, epochs=ProxySettings().train.epochs)
     reference = parser.add_argument_group("reference protocol")
     reference.add_argument("--reference-resolution", type=positive_int, default=None,
                            metavar="PX", help="default: the smallest resolution at which every "

@@ -12,6 +12,7 @@ from nas.cli._options import add_data_options, add_study_options, add_train_opti
 from nas.cli._options import proxy_settings, study_settings
 from nas.cli._targets import TARGET_HELP, resolve_target
 from nas.cost import FLOP_UNIT
+from nas.search import ProxySettings
 
 DESCRIPTION = f"""\
 Grid-search EfficientNet's compound coefficients at phi = 1: depth alpha, width beta and
@@ -49,7 +50,7 @@ def add_parser(subparsers) -> None:
                             "the actual FLOPs ratio closest to 2 (0: no noise estimate, exact ties only)")
     add_data_options(parser, resolution_help="proxy resolution of the unscaled base in pixels "
                                              "(each point trains at this x gamma^phi)")
-    add_train_options(parser, epochs=5)
+    add_train_options(parser, epochs=ProxySettings().train.epochs)
     add_study_options(parser, trials=None)
     add_json_flag(parser)
     parser.set_defaults(run=run)

@@ -20,7 +20,7 @@ from nas.cli._options import (
     study_settings,
 )
 from nas.cost import FLOP_UNIT
-from nas.search import REWARD_MODES, ZERO_COST_PROXIES
+from nas.search import REWARD_MODES, ZERO_COST_PROXIES, ProxySettings
 
 DESCRIPTION = f"""\
 Search a space of MBConv architectures under a FLOP budget.
@@ -68,7 +68,7 @@ def add_parser(subparsers) -> None:
     group.add_argument("--proxy", choices=ZERO_COST_PROXIES, default="zico",
                        help="the zero-cost proxy of --prescreen")
     add_data_options(parser, resolution_help="proxy training resolution in pixels")
-    add_train_options(parser, epochs=5)
+    add_train_options(parser, epochs=ProxySettings().train.epochs)
     add_study_options(parser, trials=20)
     add_sampler_options(parser)
     add_json_flag(parser)

@@ -34,12 +34,15 @@ def test_the_b0_space_at_32_px_cannot_rank_four_kernel_choices():
 def test_search_warns_once_per_blind_stage(cli):
     common = ["search", "--space", "tiny", "--flops", "5M", "--slack", "4", "--trials", "1",
               "--epochs", "1", "--threads", "1", "--train-size", "200"]
-    result = cli(*common)
+    result = cli(*common, "--proxy-strides-removed", "0")
     assert result.returncode == 0, result.stderr
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1 and warnings[0].startswith("warning: stage 4: kernel_size 3 and 5")
-    quiet = cli(*common, "--proxy-resolution", "40", "--study", "at40")
+    quiet = cli(*common, "--proxy-strides-removed", "0", "--proxy-resolution", "40",
+                "--study", "at40")
     assert quiet.returncode == 0 and "warning:" not in quiet.stderr
+    default = cli(*common, "--study", "default")  # 32 px with one stride removed sees them all
+    assert default.returncode == 0 and "warning:" not in default.stderr
 
 
 def test_a_stride_adapted_proxy_sees_what_a_twice_larger_input_does():
@@ -63,5 +66,5 @@ def test_a_stride_adapted_proxy_sees_what_a_twice_larger_input_does():
         maps = model.stages(model.stem(torch.zeros(1, 3, 32, 32)))
     assert maps.shape[-1] == 2  # 32 / 16, where the target network's strides give 32 / 32
     # the identity of a study records it only when set, so older studies still resume
-    assert "strides_removed" not in ProxySettings().identity()
-    assert ProxySettings(strides_removed=1).identity()["strides_removed"] == 1
+    assert "strides_removed" not in ProxySettings(strides_removed=0).identity()
+    assert ProxySettings().identity()["strides_removed"] == 1  # the default proxy removes one

@@ -9,6 +9,7 @@ from tests.conftest import study_at
 
 ARGS = ["rank-check", "--space", "tiny", "--samples", "5", "--repeats", "2", "--epochs", "2",
         "--train-size", "200", "--reference-epochs", "2", "--reference-train-size", "300",
+        "--proxy-width", "1", "--proxy-strides-removed", "0",
         "--reference-width", "0.5", "--reference-strides-removed", "1",
         "--zero-cost", "synflow,naswot", "--bootstrap", "200", "--threads", "1", "--json"]
 
