@@ -91,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.json:
         print(f"Grid: {len(grid)} points (alpha, beta, gamma) in [1, {args.max_coefficient}] at "
               f"step {args.step} with |alpha*beta^2*gamma^2 - 2| <= {args.tolerance}; "
-              f"{len(points)} trials with the base, baselines and extra points.", flush=True)
+              f"{len(points)} trials with the base, baselines and extra points, then "
+              f"up to {args.confirm} confirmation(s) with a second seed.", flush=True)
     result = run_scale(options, log=log_line)
     summary = result.summary
     if args.json:
