@@ -5,7 +5,10 @@ study driven by ``GridSampler``, so a run resumes, and several workers share it,
 A trial scales the base by depth α^φ, width β^φ and resolution γ^φ (rounded as ``nas family``
 rounds), counts the scaled target's FLOPs, trains the proxy at the proxy resolution × γ^φ
 (rounded to an integer), and reports validation accuracy. A point that rounds to a network
-already trained shares that result (``same_network_as``) instead of training it again.
+already trained shares that result (``same_network_as``) instead of training it again. After
+the grid, the top ``confirm`` compound points train again under another seed (see
+:mod:`nas.study` ``run_confirmations``), which measures seed noise for the choice
+(:func:`nas.scaling.chosen`).
 """
 
 from __future__ import annotations
