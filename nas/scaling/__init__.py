@@ -10,5 +10,5 @@ __getattr__, __dir__, __all__ = attach(__name__, {
     "_results": ["SCALING_FILE", "chosen", "mean_accuracy", "point_trials",
                  "ranking_rows", "read_scaling", "scale_summary", "scaling_document",
                  "seed_accuracies", "seed_noise_report", "write_scaling"],
-    "_scale": ["ScaleOptions", "confirmation_candidates", "prepare_scale", "run_scale", "scaled_arch"],
+    "_scale": ["ScaleOptions", "prepare_scale", "run_scale", "scaled_arch"],
 })

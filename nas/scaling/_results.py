@@ -13,7 +13,7 @@ from nas._errors import ConfigError
 from nas._files import atomic_write, read_text
 from nas.arch import Arch, from_dict, parse_document, to_dict
 from nas.cost import FLOP_UNIT
-from nas.search import noise_margin, pooled_seed_std, within_noise
+from nas.search import SAME_NETWORK_KEY, noise_margin, pooled_seed_std, within_noise
 from nas.study import StudyRun, is_confirmation, seed_groups, study_directory
 
 SCALING_FILE = "scaling.yaml"
@@ -21,7 +21,7 @@ SCALING_FILE = "scaling.yaml"
 
 def _trained_number(trial: FrozenTrial) -> int:
     """The trial that actually trained this point's network (itself, or the twin it shares)."""
-    return trial.user_attrs.get("same_network_as", trial.number)
+    return trial.user_attrs.get(SAME_NETWORK_KEY, trial.number)
 
 
 def seed_accuracies(study: optuna.Study) -> dict[int, list[float]]:

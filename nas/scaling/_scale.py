@@ -31,6 +31,7 @@ from nas.scaling._results import point_trials, scale_summary, scaling_document, 
 from nas.scaling._results import write_scaling
 from nas.search import (
     ProxySettings,
+    best_originals,
     data_slug,
     get_data,
     open_run,
@@ -41,7 +42,7 @@ from nas.search import (
     trained_twin,
 )
 from nas.study import RETRY_KEY, StudyRun, StudySettings, make_pruner, make_sampler, run_study
-from nas.study import CONFIRM_KEY, count_confirmations, is_confirmation, run_confirmations
+from nas.study import CONFIRM_KEY, count_confirmations, run_confirmations
 from nas.study import study_lock
 
 PARAMETER = "point"
@@ -218,7 +219,8 @@ def run_scale(options: ScaleOptions, *, progress: bool = True,
                     settings=options.study, progress=progress, log=log)
     if options.confirm:
         run = run_confirmations(
-            run, prepared, pick=lambda study: confirmation_candidates(study, options.confirm),
+            run, prepared, pick=lambda study: best_originals(
+                study, options.confirm, keep=lambda t: t.user_attrs["kind"].startswith("compound")),
             settings=options.study, worker=_worker_entry, make_objective=make_scale_objective,
             progress=progress, log=log)
     trials, groups = point_trials(run.study), seed_accuracies(run.study)
@@ -231,12 +233,3 @@ def run_scale(options: ScaleOptions, *, progress: bool = True,
                                 trials_needed=prepared.total, trials=trials,
                                 document=document, groups=groups)
     return run
-
-
-def confirmation_candidates(study: optuna.Study, confirm: int) -> list[FrozenTrial]:
-    """The ``confirm`` compound points with the highest grid accuracy, each network once
-    (points sharing a twin's result are left out)."""
-    grid = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-            if not is_confirmation(t) and "same_network_as" not in t.user_attrs
-            and t.user_attrs["kind"].startswith("compound")]
-    return sorted(grid, key=lambda t: (-t.value, t.number))[:confirm]

@@ -4,7 +4,7 @@ and reading results back (the crash-safe study machinery is :mod:`nas.study`).""
 from nas._lazy import attach
 
 __getattr__, __dir__, __all__ = attach(__name__, {
-    "_evaluate": ["DATA_CACHE_SIZE", "SAME_NETWORK_KEY", "get_data", "open_run", "proxy_arch",
+    "_evaluate": ["DATA_CACHE_SIZE", "SAME_NETWORK_KEY", "best_originals", "get_data", "open_run", "proxy_arch",
                   "record_candidate", "record_worker", "share_result", "train_candidate",
                   "trained_twin"],
     "_fidelity": ["BlindChoice", "blind_choices", "faithful_resolution"],

@@ -93,6 +93,18 @@ def trained_twin(study: optuna.Study, target: Arch, **attributes) -> FrozenTrial
     return None
 
 
+def best_originals(study: optuna.Study, count: int, *,
+                   keep: Callable[[FrozenTrial], bool] = lambda trial: True
+                   ) -> list[FrozenTrial]:
+    """The ``count`` complete trials with the highest single-seed value that trained their own
+    network (no confirmation, no shared result) and pass ``keep``: what ``--confirm`` trains
+    again. Single-seed values only, so choosing again after a crash picks the same trials."""
+    own = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+           if CONFIRM_KEY not in t.user_attrs and SAME_NETWORK_KEY not in t.user_attrs
+           and keep(t)]
+    return sorted(own, key=lambda t: (-t.value, t.number))[:count]
+
+
 def share_result(trial: optuna.Trial, twin: FrozenTrial) -> None:
     """Record on ``trial`` that it is ``twin``'s network and copy what training measured."""
     trial.set_user_attr(SAME_NETWORK_KEY, twin.number)

@@ -7,13 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import optuna
-from optuna.trial import TrialState
 from tqdm import tqdm
 
 from nas._checks import check_int
 from nas._errors import ConfigError
 from nas.search._evaluate import (
-    SAME_NETWORK_KEY,
+    best_originals,
     get_data,
     open_run,
     record_candidate,
@@ -30,7 +29,7 @@ from nas.search._reward import Reward
 from nas.search._summary import is_feasible, search_summary, write_best
 from nas.space import PARAMETER_ENCODING, Space, load_space
 from nas.study import StudyRun, StudySettings, make_pruner, make_sampler, run_study
-from nas.study import CONFIRM_KEY, count_confirmations, is_confirmation, run_confirmations
+from nas.study import CONFIRM_KEY, count_confirmations, run_confirmations
 from nas.study import study_lock, trials_remaining
 
 
@@ -247,7 +246,8 @@ def run_search(options: SearchOptions, *, progress: bool = True,
                     settings=options.study, progress=progress, log=log)
     if options.confirm:
         run = run_confirmations(
-            run, prepared, pick=lambda study: confirmation_candidates(study, options.confirm),
+            run, prepared,
+            pick=lambda study: best_originals(study, options.confirm, keep=is_feasible),
             settings=options.study, worker=_worker_entry, make_objective=make_objective,
             progress=progress, log=log)
     best = write_best(run.study, run.name, options.study.root)
@@ -257,14 +257,6 @@ def run_search(options: SearchOptions, *, progress: bool = True,
                                              "reward": options.reward,
                                              "proxy_warnings": warnings})
     return run
-
-
-def confirmation_candidates(study: optuna.Study, confirm: int) -> list[optuna.trial.FrozenTrial]:
-    """The ``confirm`` feasible complete trials with the highest (single-seed) reward."""
-    complete = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-                if not is_confirmation(t) and is_feasible(t)
-                and SAME_NETWORK_KEY not in t.user_attrs]
-    return sorted(complete, key=lambda t: (-t.value, t.number))[:confirm]
 
 
 def _worker_entry(options: SearchOptions, threads: int):

@@ -69,15 +69,21 @@ class SeedNoise:
 
 def seed_noise(study: optuna.Study) -> SeedNoise:
     groups = seed_groups(study)
-    best = best_trial(study)
+    complete = _originals(study)
+    best = _best_single(complete, groups) if complete and len(study.directions) == 1 else None
     return SeedNoise(groups, pooled_seed_std(groups.values()),
-                     None if best is None or len(study.directions) != 1
-                     else statistics.fmean(groups[best.number]))
+                     None if best is None else statistics.fmean(groups[best.number]))
 
 
 def _originals(study: optuna.Study) -> list[FrozenTrial]:
     return [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
             if not is_confirmation(t)]
+
+
+def _best_single(complete: list[FrozenTrial], groups: dict[int, list[float]]) -> FrozenTrial:
+    confirmed = [t for t in complete if len(groups[t.number]) >= 2]
+    return max(confirmed or complete,
+               key=lambda t: (is_feasible(t), statistics.fmean(groups[t.number])))
 
 
 def best_trial(study: optuna.Study) -> FrozenTrial | None:
@@ -88,10 +94,7 @@ def best_trial(study: optuna.Study) -> FrozenTrial | None:
     if not complete:
         return None
     if len(study.directions) == 1:
-        groups = seed_groups(study)
-        confirmed = [t for t in complete if len(groups[t.number]) >= 2]
-        return max(confirmed or complete,
-                   key=lambda t: (is_feasible(t), statistics.fmean(groups[t.number])))
+        return _best_single(complete, seed_groups(study))
     front = pareto_trials(study)
     return max(front, key=lambda t: (is_feasible(t), t.values[0], -t.values[1]))
 
