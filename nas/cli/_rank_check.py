@@ -86,7 +86,7 @@ def describe(settings) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from nas.cli._report import report_exit
+    from nas.cli._printing import report_exit
     from nas.cli._search import log_line
     from nas.search import RankCheckOptions, default_reference, run_rank_check
     from nas.space import load_space

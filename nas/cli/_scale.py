@@ -76,7 +76,7 @@ def ranking_table(rows: list[dict]):
 
 
 def run(args: argparse.Namespace) -> int:
-    from nas.cli._report import report_exit
+    from nas.cli._printing import report_exit
     from nas.cli._search import log_line
     from nas.scaling import ScaleOptions, run_scale
 

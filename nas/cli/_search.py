@@ -80,7 +80,7 @@ def log_line(text: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from nas.cli._report import finish
+    from nas.cli._printing import finish
     from nas.search import SearchOptions, run_search
 
     quiet_optuna()
