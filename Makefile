@@ -16,11 +16,14 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # The main job, end to end on scikit-learn's digits: FLOP-constrained search (B0 as baseline),
-# a coarse compound-scaling grid on the best architecture found, and its B0…B7 family.
+# a coarse compound-scaling grid on the best architecture found, its B0…B7 family (with a plot),
+# and a report (PNG plots + report.md) of each study.
 demo: $(STAMP)
 	$(BIN)/nas search --flops 400M --baseline --confirm 3 --study demo-search
 	$(BIN)/nas scale --base study:demo-search --step 0.1 --study demo-scale
-	$(BIN)/nas family --scaling studies/demo-scale/scaling.yaml --phis 0-7
+	$(BIN)/nas family --scaling studies/demo-scale/scaling.yaml --phis 0-7 --plot
+	$(BIN)/nas report --study demo-search
+	$(BIN)/nas report --study demo-scale
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -33,3 +33,24 @@ def check_real(name: str, value: object, *, minimum: float, maximum: float | Non
         upper = "" if maximum is None else f" and {'<=' if include_maximum else '<'} {maximum:g}"
         raise ConfigError(f"{name} must be a number >= {minimum:g}{upper}, but got {value!r}")
     return float(value)
+
+
+_SIZE_SUFFIXES = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
+
+
+def parse_size(text: str, *, what: str = "size") -> int:
+    """A whole count written as a user would: ``400M``, ``1.2G``, ``10k``, ``400000000`` or
+    ``400e6`` (suffixes k, M, G, T are powers of 1000, case-insensitive). The one parser for
+    every count-like option (FLOP targets, dataset sizes); raises :class:`ConfigError` for
+    anything that is not a positive whole number."""
+    cleaned = text.strip().replace("_", "") if isinstance(text, str) else ""
+    suffix = cleaned[-1:].lower() if cleaned[-1:].isalpha() and cleaned[-1:].lower() != "e" else ""
+    number = cleaned[:-1] if suffix else cleaned
+    try:
+        value = float(number) * _SIZE_SUFFIXES[suffix] if number else math.nan
+    except (ValueError, KeyError):
+        value = math.nan
+    if not math.isfinite(value) or value < 1 or abs(value - round(value)) > 1e-9 * value:
+        raise ConfigError(f"{what} must be a positive whole number such as 400M, 1.2G, "
+                          f"400000000 or 400e6, but got {text!r}")
+    return int(round(value))

@@ -6,10 +6,12 @@ import os
 import sys
 
 from nas._errors import NasError
-from nas.cli import _export, _family, _flops, _rank_check, _scale, _search, _train
+from nas.cli import _export, _family, _flops, _rank_check, _scale, _search, _show, _studies
+from nas.cli import _report, _train
 from nas.cli._common import EXIT_BAD_INPUT, HelpFormatter, Parser
 
-COMMANDS = (_search, _rank_check, _scale, _family, _train, _flops, _export)
+COMMANDS = (_search, _rank_check, _scale, _family, _train, _flops, _export, _studies, _show,
+            _report)
 
 DESCRIPTION = """\
 nas: search an MBConv space under a FLOP budget, then compound-scale the winner into a family.
@@ -20,7 +22,10 @@ FLOPs everywhere are fvcore's count: one fused multiply-add = one FLOP
 
 
 def build_parser() -> Parser:
+    from nas import __version__
+
     parser = Parser(prog="nas", description=DESCRIPTION, formatter_class=HelpFormatter)
+    parser.add_argument("--version", action="version", version=f"nas {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser,
                                        required=True)
     for command in COMMANDS:

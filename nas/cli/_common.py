@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import re
 from typing import Any
 
 
@@ -29,6 +28,12 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescript
         if "default" in text or action.default in (None, False, argparse.SUPPRESS):
             return text
         return super()._get_help_string(action)
+
+
+def examples(*commands: str) -> str:
+    """The epilog that ends every command's --help: one or more example command lines."""
+    title = "Example:" if len(commands) == 1 else "Examples:"
+    return "\n".join([title, *(f"  {command}" for command in commands)])
 
 
 def add_json_flag(parser: argparse.ArgumentParser) -> None:
@@ -55,18 +60,23 @@ def print_table(frame, title: str | None = None,
     print(frame.rename(columns=renames).to_string(index=False))
 
 
-_FLOPS = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*([kKmMgGtT]?)\s*$")
-_SUFFIX = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
+def size_type(what: str, examples: str = "400M, 1.2G, 400000000 or 400e6"):
+    """An argparse ``type=`` for counts (``400M``, ``1.2G``, ``400000000``, ``400e6``): the one
+    size parser, :func:`nas._checks.parse_size`."""
+    def parse(text: str) -> int:
+        from nas._checks import parse_size
+        from nas._errors import ConfigError
+
+        try:
+            return parse_size(text, what=what)
+        except ConfigError:  # argparse names the option itself
+            raise argparse.ArgumentTypeError(
+                f"must be a positive {what} such as {examples}, but got {text!r}") from None
+    return parse
 
 
-def parse_flops(text: str) -> int:
-    """``400M`` -> 400_000_000. Suffixes k, M, G, T (powers of 1000); the unit is fvcore FLOPs."""
-    match = _FLOPS.match(text)
-    value = float(match.group(1)) * _SUFFIX[match.group(2).lower()] if match else math.nan
-    if not match or not math.isfinite(value) or value < 1:
-        raise argparse.ArgumentTypeError(
-            f"must be a positive FLOP count such as 400M, 1.5G or 400000000, but got {text!r}")
-    return int(round(value))
+parse_flops = size_type("FLOP count")
+train_size = size_type("number of images", "8000, 8k or 8e3")
 
 
 def _argument_type(convert, valid, expected: str):

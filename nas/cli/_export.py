@@ -6,7 +6,7 @@ import argparse
 
 from nas._errors import ConfigError
 from nas._files import atomic_write
-from nas.cli._common import HelpFormatter
+from nas.cli._common import HelpFormatter, examples, print_json
 from nas.cli._targets import TARGET_HELP, resolve_target, study_arch
 from nas.exporting import EXPORT_FORMATS, export
 
@@ -20,9 +20,14 @@ A study's trial is exported at the search space's target resolution and class co
 """
 
 
+EXAMPLES = examples("nas export efficientnet-b0 --format timm -o b0.timm.json",
+                    "nas export study:demo-search --format yaml")
+
+
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("export", help="export as yaml, json or timm arch_def",
-                                   description=DESCRIPTION, formatter_class=HelpFormatter)
+                                   description=DESCRIPTION, formatter_class=HelpFormatter,
+                                   epilog=EXAMPLES)
     parser.add_argument("target", metavar="TARGET", nargs="?", default=None,
                         help=TARGET_HELP + "; omit it when --study is given")
     parser.add_argument("--study", default=None, metavar="NAME",
@@ -36,6 +41,9 @@ def add_parser(subparsers) -> None:
                         help="output format")
     parser.add_argument("-o", "--output", metavar="FILE", default=None,
                         help="write to FILE (atomically) instead of standard output")
+    parser.add_argument("--json", action="store_true",
+                        help="print a JSON document (format, output file, the exported "
+                             "document) instead of the exported text")
     parser.set_defaults(run=run)
 
 
@@ -50,6 +58,11 @@ def run(args: argparse.Namespace) -> int:
     text = export(arch, args.format)
     if args.output:
         atomic_write(args.output, text)
-    else:
+    if args.json:
+        import yaml
+
+        document = yaml.safe_load(text)  # yaml, json and timm's JSON all read back as YAML
+        print_json({"format": args.format, "output": args.output, "document": document})
+    elif not args.output:
         print(text, end="")
     return 0

@@ -6,7 +6,9 @@ import argparse
 import os
 
 from nas._errors import ConfigError
-from nas.cli._common import HelpFormatter, add_json_flag, positive_float, print_json, print_table
+from nas.cli._common import (
+    HelpFormatter, add_json_flag, examples, positive_float, print_json, print_table,
+)
 from nas.cli._targets import TARGET_HELP, resolve_target
 from nas.cost import FLOP_UNIT
 
@@ -22,9 +24,14 @@ instead, and reproduces efficientnet-b0 ... efficientnet-b7 exactly from efficie
 """
 
 
+EXAMPLES = examples("nas family --scaling studies/demo-scale/scaling.yaml --phis 0-7 --plot",
+                    "nas family --base efficientnet-b0 --preset efficientnet")
+
+
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("family", help="make a B0...Bn family from one architecture",
-                                   description=DESCRIPTION, formatter_class=HelpFormatter)
+                                   description=DESCRIPTION, formatter_class=HelpFormatter,
+                                   epilog=EXAMPLES)
     parser.add_argument("--base", metavar="TARGET", default=None, help=TARGET_HELP)
     parser.add_argument("--alpha", type=positive_float, default=None, help="depth coefficient")
     parser.add_argument("--beta", type=positive_float, default=None, help="width coefficient")
@@ -40,6 +47,9 @@ def add_parser(subparsers) -> None:
                         help="directory for the configs (default: studies/<base>-family)")
     parser.add_argument("--storage", default=None, metavar="URL",
                         help="storage of a study:NAME base (default: its local journal)")
+    parser.add_argument("--plot", action="store_true",
+                        help="also write family.png (FLOPs and params against phi, beside the "
+                             "ideal 2^phi) into the --out directory")
     add_json_flag(parser)
     parser.set_defaults(run=run)
 
@@ -99,13 +109,21 @@ def run(args: argparse.Namespace) -> int:
     rows = member_rows(members, base_flops=base_flops)
     for row, path in zip(rows, paths):
         row["config"] = path
+    plot = None
+    if args.plot:
+        from nas.report import plot_family
+
+        plot = str(plot_family(members, os.path.join(out, "family.png"), base_flops=base_flops))
     if args.json:
         print_json({"base": name, "alpha": alpha, "beta": beta, "gamma": gamma,
-                    "preset": args.preset, "flop_unit": FLOP_UNIT, "members": rows})
+                    "preset": args.preset, "flop_unit": FLOP_UNIT, "members": rows,
+                    "plot": plot})
         return 0
     how = ("published EfficientNet table" if args.preset else
            f"alpha={alpha:g}, beta={beta:g}, gamma={gamma:g}")
     print_table(family_table(rows), left=("name",),
                 title=f"Family of {name} ({how}); {FLOP_UNIT}; resolution rounded to 8 px:")
     print(f"\n{len(paths)} configs written to {out}/")
+    if plot is not None:
+        print(f"Plot written to {plot}")
     return 0

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from nas.cli._common import HelpFormatter, add_json_flag, positive_int, print_json, print_table
+from nas.cli._common import (
+    HelpFormatter, add_json_flag, examples, positive_int, print_json, print_table,
+)
 from nas.cli._targets import TARGET_HELP, resolve_target
 from nas.cost import FLOP_UNIT, count
 
@@ -16,13 +18,18 @@ exactly as fvcore.nn.FlopCountAnalysis on the built model in eval mode, batch 1.
 """
 
 
+EXAMPLES = examples("nas flops efficientnet-b0",
+                    "nas flops studies/demo-search/best.yaml --json")
+
+
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("flops", help="FLOPs and parameters, per stage",
-                                   description=DESCRIPTION, formatter_class=HelpFormatter)
+                                   description=DESCRIPTION, formatter_class=HelpFormatter,
+                                   epilog=EXAMPLES)
     parser.add_argument("target", metavar="TARGET", help=TARGET_HELP)
-    parser.add_argument("--resolution", type=positive_int, default=None,
+    parser.add_argument("--resolution", type=positive_int, default=None, metavar="PX",
                         help="input side in pixels (default: the config's resolution)")
-    parser.add_argument("--classes", type=positive_int, default=None,
+    parser.add_argument("--classes", type=positive_int, default=None, metavar="N",
                         help="classifier outputs (default: the config's num_classes)")
     add_json_flag(parser)
     parser.set_defaults(run=run)

@@ -10,6 +10,7 @@ from nas.cli._common import (
     non_negative_int,
     positive_float,
     positive_int,
+    train_size,
 )
 from nas.data import DATA_HELP
 from nas.search import ProxySettings
@@ -40,8 +41,9 @@ def add_data_options(parser: argparse.ArgumentParser, *, resolution_help: str) -
                        help="train the proxy with its first N stride-2 stages at stride 1 (a "
                             "stride-adapted proxy: each removed stride doubles every later "
                             "feature map, like doubling the resolution, at about that cost)")
-    group.add_argument("--train-size", type=positive_int, default=None, metavar="N",
-                       help="train on a stratified subset of N images (default: all)")
+    group.add_argument("--train-size", type=train_size, default=None, metavar="N",
+                       help="train on a stratified subset of N images, e.g. 8000 or 8k "
+                            "(default: all)")
     group.add_argument("--validation-fraction", type=positive_float, default=0.2, metavar="F",
                        help="share of the training images held out for validation (never "
                             "trained on)")

@@ -6,9 +6,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from nas.cli._common import HelpFormatter, add_json_flag, non_negative_int, positive_float
-from nas.cli._common import positive_int, print_json, print_table
-from nas.cli._common import quiet_optuna
+from nas.cli._common import (
+    HelpFormatter, add_json_flag, examples, non_negative_int, positive_float, positive_int,
+    print_json, print_table, quiet_optuna, train_size,
+)
 from nas.cli._options import add_data_options, add_space_option, add_study_options
 from nas.cli._options import add_train_options
 from nas.cli._options import proxy_settings, study_settings
@@ -32,9 +33,14 @@ Every training is a trial of an Optuna study: re-running the same command resume
 """
 
 
+EXAMPLES = examples("nas rank-check --samples 16 --zero-cost synflow,grad_norm",
+                    "nas rank-check --data npz:cifar10_jpeg_10k.npz --workers 2")
+
+
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("rank-check", help="rank fidelity of the proxy vs a reference",
-                                   description=DESCRIPTION, formatter_class=HelpFormatter)
+                                   description=DESCRIPTION, formatter_class=HelpFormatter,
+                                   epilog=EXAMPLES)
     group = parser.add_argument_group("architectures")
     add_space_option(group)
     group.add_argument("--samples", type=positive_int, default=16, metavar="N",
@@ -44,7 +50,7 @@ def add_parser(subparsers) -> None:
                             "at least 2)")
     group.add_argument("--zero-cost", default=",".join(ZERO_COST_PROXIES), metavar="NAMES",
                        help="zero-cost proxies to score, comma-separated, or none")
-    group.add_argument("--bootstrap", type=positive_int, default=1000,
+    group.add_argument("--bootstrap", type=positive_int, default=1000, metavar="N",
                        help="bootstrap resamples for the confidence intervals")
     add_data_options(parser, resolution_help="resolution of the cheap proxy in pixels")
     add_train_options(parser, epochs=ProxySettings().train.epochs)
@@ -54,7 +60,7 @@ def add_parser(subparsers) -> None:
                            "kernel choice of the space is visible (at least the proxy's)")
     reference.add_argument("--reference-epochs", type=positive_int, default=None,
                            help="default: 3 x --epochs")
-    reference.add_argument("--reference-train-size", type=positive_int, default=None,
+    reference.add_argument("--reference-train-size", type=train_size, default=None,
                            metavar="N", help="default: all training images")
     reference.add_argument("--reference-width", type=positive_float, default=None, metavar="M",
                            help="default: the proxy's --proxy-width")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 
-from nas.cli._common import HelpFormatter, add_json_flag, non_negative_int, positive_float
-from nas.cli._common import print_json
-from nas.cli._common import print_table, quiet_optuna
+from nas.cli._common import (
+    HelpFormatter, add_json_flag, examples, non_negative_int, positive_float, print_json,
+    print_table, quiet_optuna,
+)
 from nas.cli._options import add_data_options, add_study_options, add_train_options
 from nas.cli._options import proxy_settings, study_settings
 from nas.cli._targets import TARGET_HELP, resolve_target
@@ -29,16 +30,20 @@ missing points. The chosen (alpha, beta, gamma) goes to studies/<study>/scaling.
 """
 
 
+EXAMPLES = examples("nas scale --base study:demo-search --step 0.1")
+
+
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("scale", help="grid-search compound scaling coefficients",
-                                   description=DESCRIPTION, formatter_class=HelpFormatter)
+                                   description=DESCRIPTION, formatter_class=HelpFormatter,
+                                   epilog=EXAMPLES)
     group = parser.add_argument_group("grid")
     group.add_argument("--base", required=True, metavar="TARGET", help=TARGET_HELP)
-    group.add_argument("--phi", type=positive_float, default=1.0, help="compound coefficient")
-    group.add_argument("--step", default="0.05", help="grid step of alpha, beta and gamma")
+    group.add_argument("--phi", type=positive_float, default=1.0, metavar="PHI", help="compound coefficient")
+    group.add_argument("--step", default="0.05", metavar="STEP", help="grid step of alpha, beta and gamma")
     group.add_argument("--max-coefficient", default="2.0", metavar="MAX",
                        help="largest alpha, beta or gamma")
-    group.add_argument("--tolerance", default="0.1",
+    group.add_argument("--tolerance", default="0.1", metavar="TOL",
                        help="keep points with |alpha * beta^2 * gamma^2 - 2| <= tolerance")
     group.add_argument("--point", action="append", default=[], metavar="A,B,G",
                        help="also evaluate this (alpha, beta, gamma); repeatable")

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from tqdm import tqdm
 
-from nas.cli._common import HelpFormatter, add_json_flag, finite_float, non_negative_int
-from nas.cli._common import parse_flops
-from nas.cli._common import quiet_optuna
+from nas.cli._common import (
+    HelpFormatter, add_json_flag, examples, finite_float, non_negative_int, parse_flops,
+    quiet_optuna,
+)
 from nas.cli._options import (
     add_data_options,
     add_space_option,
@@ -36,14 +35,19 @@ Trials live in an Optuna study: re-running the same command resumes it, topping 
 """
 
 
+EXAMPLES = examples("nas search --flops 400M --baseline --confirm 3",
+                    "nas search --space tiny --flops 5M --data folder:photos --trials 10")
+
+
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("search", help="FLOP-constrained architecture search",
-                                   description=DESCRIPTION, formatter_class=HelpFormatter)
+                                   description=DESCRIPTION, formatter_class=HelpFormatter,
+                                   epilog=EXAMPLES)
     group = parser.add_argument_group("search")
     add_space_option(group)
     group.add_argument("--flops", type=parse_flops, default=400_000_000, metavar="T",
-                       help="FLOP target T at the space's target resolution, e.g. 400M or 1.2G "
-                            "(fvcore FLOPs: one fused multiply-add = one FLOP)")
+                       help="FLOP target T at the space's target resolution, e.g. 400M, 1.2G, "
+                            "400000000 or 400e6 (fvcore FLOPs: one fused multiply-add = one FLOP)")
     group.add_argument("--reward", choices=REWARD_MODES, default="soft",
                        help="soft (w = -0.07) or hard (w = 0 under T, -1 over)")
     group.add_argument("--w", type=finite_float, default=None,
@@ -76,7 +80,9 @@ def add_parser(subparsers) -> None:
 
 
 def log_line(text: str) -> None:
-    tqdm.write(text, file=sys.stderr)
+    from nas._progress import write_line
+
+    write_line(text)
 
 
 def run(args: argparse.Namespace) -> int:

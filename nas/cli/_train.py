@@ -8,8 +8,10 @@ import sys
 from pathlib import Path
 
 from nas._errors import ConfigError
-from nas.cli._common import HelpFormatter, add_json_flag, non_negative_int, positive_int
-from nas.cli._common import print_json, quiet_optuna
+from nas.cli._common import (
+    HelpFormatter, add_json_flag, examples, non_negative_int, positive_int, print_json,
+    quiet_optuna, train_size,
+)
 from nas.cli._options import add_train_options, train_config
 from nas.cli._targets import TARGET_HELP, resolve_target
 from nas.cost import FLOP_UNIT
@@ -43,9 +45,14 @@ def parse_progressive(text: str) -> tuple[int, int]:
     return start, end
 
 
+EXAMPLES = examples("nas train studies/demo-search/best.yaml --epochs 30 --data digits",
+                    "nas train efficientnet-b0 --resolution 32 --epochs 10 --device cuda --amp")
+
+
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("train", help="train one architecture fully",
-                                   description=DESCRIPTION, formatter_class=HelpFormatter)
+                                   description=DESCRIPTION, formatter_class=HelpFormatter,
+                                   epilog=EXAMPLES)
     parser.add_argument("target", metavar="TARGET", help=TARGET_HELP)
     group = parser.add_argument_group("run")
     group.add_argument("--data", default="digits", metavar="SPEC", help=DATA_HELP)
@@ -64,8 +71,8 @@ def add_parser(subparsers) -> None:
                             "classifier is re-initialised if the class count differs")
     group.add_argument("--freeze-features", action="store_true",
                        help="train only the classifier (use with --init)")
-    group.add_argument("--train-size", type=positive_int, default=None, metavar="N",
-                       help="train on a stratified subset of N images")
+    group.add_argument("--train-size", type=train_size, default=None, metavar="N",
+                       help="train on a stratified subset of N images, e.g. 8000 or 8k")
     group.add_argument("--seed", type=non_negative_int, default=0,
                        help="seed of weights, batches and the validation split")
     group.add_argument("--storage", default=None, metavar="URL",
@@ -76,7 +83,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
+    from nas._progress import progress_bar
 
     from nas.study import Terminated, terminate_on_sigterm
     from nas.train import FullTrainOptions, TrainingError, train_full
@@ -96,8 +103,8 @@ def run(args: argparse.Namespace) -> int:
 
     def on_epoch(entry, resolution: int) -> None:
         if not bars:  # created at the first epoch, so input errors print no bar
-            bars.append(tqdm(total=args.epochs, initial=entry.epoch - 1, desc=f"train {name}",
-                             unit="epoch", file=sys.stderr))
+            bars.append(progress_bar(total=args.epochs, initial=entry.epoch - 1,
+                                     desc=f"train {name}", unit="epoch"))
         bars[0].n = entry.epoch
         bars[0].set_postfix(accuracy=f"{entry.validation_accuracy:.4f}", px=resolution)
         bars[0].refresh()

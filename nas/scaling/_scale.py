@@ -19,7 +19,7 @@ from decimal import Decimal
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
-from tqdm import tqdm
+from nas._progress import progress_bar
 
 from nas._checks import check_int
 from nas._errors import ConfigError
@@ -195,8 +195,8 @@ def make_scale_objective(prepared: PreparedScale, *, progress: bool
             share_result(trial, twin)
             return twin.value
         data = get_data(proxy, resolution=resolution, seed=seed)
-        with tqdm(total=proxy.train.epochs, desc=f"point {point.label}", unit="epoch",
-                  leave=False, position=1, disable=not progress) as bar:
+        with progress_bar(total=proxy.train.epochs, desc=f"point {point.label}",
+                          unit="epoch", leave=False, position=1, disable=not progress) as bar:
             result = train_candidate(trial, target, proxy=proxy, data=data, seed=trial_seed,
                                      threads=prepared.threads,
                                      progress=lambda epoch: bar.update())

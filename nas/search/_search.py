@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import optuna
-from tqdm import tqdm
+from nas._progress import progress_bar
 
 from nas._checks import check_int
 from nas._errors import ConfigError
@@ -26,9 +26,9 @@ from nas.search._prescreen import prescreen
 from nas.search._options import OBJECTIVES, ZERO_COST_PROXIES, ProxySettings, data_slug
 from nas.search._options import flops_label
 from nas.search._reward import Reward
-from nas.search._summary import is_feasible, search_summary, write_best
+from nas.search._summary import search_summary, write_best
 from nas.space import PARAMETER_ENCODING, Space, load_space
-from nas.study import StudyRun, StudySettings, make_pruner, make_sampler, run_study
+from nas.study import StudyRun, StudySettings, is_feasible, make_pruner, make_sampler, run_study
 from nas.study import CONFIRM_KEY, count_confirmations, run_confirmations
 from nas.study import study_lock, trials_remaining
 
@@ -194,11 +194,11 @@ def make_objective(prepared: Prepared, *, progress: bool) -> Callable[[optuna.Tr
             if trial.should_prune():
                 raise optuna.TrialPruned(f"pruned after epoch {result.epoch}")
 
-        with tqdm(total=proxy.train.epochs, desc=f"trial {trial.number}", unit="epoch",
-                  leave=False, position=1, disable=not progress) as bar:
+        with progress_bar(total=proxy.train.epochs, desc=f"trial {trial.number}",
+                          unit="epoch", leave=False, position=1, disable=not progress) as bar:
             def advance(result) -> None:
-                bar.set_postfix(accuracy=f"{result.validation_accuracy:.4f}")
                 bar.update()
+                bar.set_postfix(accuracy=f"{result.validation_accuracy:.4f}")
 
             result = train_candidate(trial, target, proxy=proxy, data=data, seed=trial_seed,
                                      threads=prepared.threads, on_epoch=on_epoch,

@@ -15,14 +15,11 @@ from nas._errors import StudyError
 from nas.arch import Arch, from_dict, save
 from nas.cost import FLOP_UNIT
 from nas.search._noise import noise_margin, pooled_seed_std, within_noise
-from nas.study import StudyRun, count_trials, fail_reason, is_confirmation, seed_groups
+from nas.study import StudyRun, best_by_seeds, count_trials, fail_reason, is_confirmation
+from nas.study import is_feasible, seed_groups
 from nas.study import state_label, study_directory
 
 BEST_FILE = "best.yaml"
-
-
-def is_feasible(trial: FrozenTrial) -> bool:
-    return all(value <= 0 for value in trial.constraints.values())
 
 
 def arch_of(trial: FrozenTrial) -> Arch:
@@ -70,7 +67,7 @@ class SeedNoise:
 def seed_noise(study: optuna.Study) -> SeedNoise:
     groups = seed_groups(study)
     complete = _originals(study)
-    best = _best_single(complete, groups) if complete and len(study.directions) == 1 else None
+    best = best_by_seeds(study, groups) if complete and len(study.directions) == 1 else None
     return SeedNoise(groups, pooled_seed_std(groups.values()),
                      None if best is None else statistics.fmean(groups[best.number]))
 
@@ -78,12 +75,6 @@ def seed_noise(study: optuna.Study) -> SeedNoise:
 def _originals(study: optuna.Study) -> list[FrozenTrial]:
     return [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
             if not is_confirmation(t)]
-
-
-def _best_single(complete: list[FrozenTrial], groups: dict[int, list[float]]) -> FrozenTrial:
-    confirmed = [t for t in complete if len(groups[t.number]) >= 2]
-    return max(confirmed or complete,
-               key=lambda t: (is_feasible(t), statistics.fmean(groups[t.number])))
 
 
 def best_trial(study: optuna.Study) -> FrozenTrial | None:
@@ -94,7 +85,7 @@ def best_trial(study: optuna.Study) -> FrozenTrial | None:
     if not complete:
         return None
     if len(study.directions) == 1:
-        return _best_single(complete, seed_groups(study))
+        return best_by_seeds(study)
     front = pareto_trials(study)
     return max(front, key=lambda t: (is_feasible(t), t.values[0], -t.values[1]))
 

@@ -5,8 +5,10 @@ trials failed and re-queued once). Used by :mod:`nas.search` and :mod:`nas.scali
 from nas._lazy import attach
 
 __getattr__, __dir__, __all__ = attach(__name__, {
-    "_confirm": ["CONFIRM_KEY", "count_confirmations", "is_confirmation", "queue_confirmations",
-                 "run_confirmations", "seed_groups"],
+    "_catalog": ["STUDY_KINDS", "StudySummary", "list_studies", "study_identity",
+                 "study_kind"],
+    "_confirm": ["CONFIRM_KEY", "best_by_seeds", "count_confirmations", "is_confirmation",
+                 "is_feasible", "queue_confirmations", "run_confirmations", "seed_groups"],
     "_evolution": ["RegularizedEvolutionSampler"],
     "_counts": ["Counts", "count_trials", "is_skipped", "state_label", "trials_remaining"],
     "_runner": ["RunFailed", "Terminated", "terminate_on_sigterm"],

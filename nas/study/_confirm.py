@@ -10,6 +10,7 @@ nothing new.
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable
 
 import optuna
@@ -52,6 +53,26 @@ def seed_groups(study: optuna.Study) -> dict[int, list[float]]:
         if is_confirmation(trial) and trial.user_attrs[CONFIRM_KEY] in groups:
             groups[trial.user_attrs[CONFIRM_KEY]].append(trial.value)
     return groups
+
+
+def is_feasible(trial: FrozenTrial) -> bool:
+    """Within the budget: every constraint of ``trial.set_constraint`` at most 0."""
+    return all(value <= 0 for value in trial.constraints.values())
+
+
+def best_by_seeds(study: optuna.Study, groups: dict[int, list[float]] | None = None
+                  ) -> FrozenTrial | None:
+    """The best complete trial of a single-objective (maximised) study: among the confirmed
+    trials once there are any (else among all complete originals), feasible ones first, the
+    highest mean value over seeds. None without a complete trial."""
+    groups = seed_groups(study) if groups is None else groups
+    complete = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+                if not is_confirmation(t)]
+    confirmed = [t for t in complete if len(groups[t.number]) >= 2]
+    if not complete:
+        return None
+    return max(confirmed or complete,
+               key=lambda t: (is_feasible(t), statistics.fmean(groups[t.number])))
 
 
 def run_confirmations(run: StudyRun, prepared, *, pick: Callable[[optuna.Study],

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
-from tqdm import tqdm
+from nas._progress import progress_bar
 
 from nas._errors import NasError
 from nas.study._counts import state_label
@@ -135,8 +135,8 @@ def run_study(prepared, *, worker, make_objective, settings, progress: bool,
     def done() -> int:
         return max(0, min(total, total - prepared.remaining(study.get_trials(deepcopy=False))))
 
-    bar = tqdm(total=total, initial=done(), desc=name, unit="trial", position=0,
-               disable=not progress, dynamic_ncols=True)
+    bar = progress_bar(total=total, initial=done(), desc=name, unit="trial", position=0,
+                       disable=not progress, dynamic_ncols=True)
     run = StudyRun(study=study, name=name,
                    storage=describe_storage(settings.storage, settings.root, name))
 

@@ -45,6 +45,10 @@ def test_table_output_names_the_best_architecture(cli):
     assert "ir_r1_k3_s2_e3_c24_se0.25" in result.stdout
     assert "one fused multiply-add = one FLOP" in result.stdout
     assert "trial 0 COMPLETE" in result.stderr
+    # standard error is a pipe here, as in a CI log: progress comes as whole lines, with no
+    # carriage returns or cursor-control sequences
+    assert "\r" not in result.stderr and "\x1b[" not in result.stderr
+    assert "trial 0: 100%" in result.stderr or "trial 0:  50%" in result.stderr
 
 
 def test_exported_best_round_trips_through_flops(cli, tmp_path):
