@@ -6,40 +6,27 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import optuna
-from optuna.trial import TrialState
-
 from nas.report._figures import percent, pyplot, save_figure
 
 
-def rank_signals(study: optuna.Study, *, samples: int, zero_cost: list[str]
-                 ) -> tuple[list[float], dict[str, tuple[list[float], str]]]:
-    """The reference accuracy (fraction) of every architecture with both seed-0 jobs
-    complete, and per signal (named as in ``rank_report``) its values and axis label; the
-    same pairing :func:`nas.search.rank_report` correlates."""
-    jobs = {}
-    for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-        attrs = trial.user_attrs
-        jobs[(attrs["protocol"], attrs["architecture"], attrs["repeat"])] = trial
-    indices = [i for i in range(samples)
-               if ("proxy", i, 0) in jobs and ("reference", i, 0) in jobs]
-    reference = [jobs[("reference", i, 0)].value for i in indices]
-    proxy = [jobs[("proxy", i, 0)].user_attrs for i in indices]
-    signals: dict[str, tuple[list[float], str]] = {}
-    if not indices:
-        return reference, signals
-    epochs = min(len(attrs["accuracy_per_epoch"]) for attrs in proxy)
-    for epoch in range(1, epochs + 1):
-        signals[f"proxy accuracy, epoch {epoch}"] = (
-            [percent(a["accuracy_per_epoch"][epoch - 1]) for a in proxy],
-            f"proxy validation accuracy after epoch {epoch} (%)")
-    for name in zero_cost:
-        signals[f"zero-cost {name}"] = ([a["zero_cost"][name] for a in proxy],
-                                        f"{name} score at initialisation (unitless)")
-    signals["params"] = ([a["params"] / 1e6 for a in proxy], "parameters, millions")
-    signals["FLOPs"] = ([a["flops"] / 1e6 for a in proxy],
-                        "FLOPs at the target resolution, millions (fvcore)")
-    return reference, signals
+def labelled_signals(signals: dict[str, list[float]]) -> dict[str, tuple[list[float], str]]:
+    """``nas.search.rank_signals``'s values in plotting units (accuracy in %, params and FLOPs
+    in millions), each with its axis label."""
+    labelled: dict[str, tuple[list[float], str]] = {}
+    for name, values in signals.items():
+        if name.startswith("proxy accuracy, epoch "):
+            epoch = name.rsplit(" ", 1)[1]
+            labelled[name] = ([percent(value) for value in values],
+                              f"proxy validation accuracy after epoch {epoch} (%)")
+        elif name.startswith("zero-cost "):
+            labelled[name] = (values, f"{name[len('zero-cost '):]} score at initialisation "
+                                      f"(unitless)")
+        elif name == "params":
+            labelled[name] = ([value / 1e6 for value in values], "parameters, millions")
+        else:
+            labelled[name] = ([value / 1e6 for value in values],
+                              "FLOPs at the target resolution, millions (fvcore)")
+    return labelled
 
 
 def plot_rank(reference: list[float], signals: dict[str, tuple[list[float], str]],

@@ -8,21 +8,28 @@ from pathlib import Path
 import optuna
 
 from nas.report._markdown import figure, table
-from nas.report._plot_rank import plot_rank, rank_signals
-from nas.search import rank_report
+from nas.report._plot_rank import labelled_signals, plot_rank
+from nas.search import RankCheckOptions, rank_report, rank_signals
 from nas.study import study_identity
 
-DEFAULT_BOOTSTRAP = 1000
+
+def study_rank_report(study: optuna.Study) -> dict:
+    """:func:`nas.search.rank_report` of a rank-check study with the settings it was run with
+    (samples, zero-cost proxies and seed from its identity; the bootstrap count from its
+    manifest, else the default)."""
+    identity = study_identity(study)
+    options = (study.user_attrs.get("nas.manifest") or {}).get("options", {})
+    return rank_report(study, samples=identity.get("samples", 0),
+                       zero_cost=tuple(identity.get("zero_cost", ())),
+                       bootstrap=options.get("bootstrap", RankCheckOptions().bootstrap),
+                       seed=identity.get("seed", 0))
 
 
 def rank_part(study: optuna.Study, out: Path) -> tuple[list[Path], list[str]]:
     """Write the rank-check figure into ``out``; return it and the markdown sections."""
     identity = study_identity(study)
-    options = (study.user_attrs.get("nas.manifest") or {}).get("options", {})
     samples, zero_cost = identity["samples"], tuple(identity["zero_cost"])
-    report = rank_report(study, samples=samples, zero_cost=zero_cost,
-                         bootstrap=options.get("bootstrap", DEFAULT_BOOTSTRAP),
-                         seed=identity["seed"])
+    report = study_rank_report(study)
     rows = [{"signal": row["signal"], "n": row["n"],
              "Spearman ρ [95 % CI]": _interval(row["spearman"], row["spearman_ci"]),
              "Kendall τ [95 % CI]": _interval(row["kendall"], row["kendall_ci"])}
@@ -35,7 +42,8 @@ def rank_part(study: optuna.Study, out: Path) -> tuple[list[Path], list[str]]:
     sections = [f"## Rank fidelity\n\n{report['architectures']} of {samples} architectures have "
                 f"both protocols complete ({report['jobs_complete']} jobs).\n\n" + table(rows),
                 "## Seed noise and cost\n\n" + table(noise)]
-    reference, signals = rank_signals(study, samples=samples, zero_cost=list(zero_cost))
+    reference, values = rank_signals(study, samples=samples, zero_cost=zero_cost)
+    signals = labelled_signals(values)
     if not signals:
         sections.append("## Figures\n\nNo figure yet: no architecture has both protocols "
                         "complete.")

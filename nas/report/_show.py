@@ -12,10 +12,11 @@ import optuna
 
 from nas._errors import ConfigError
 from nas.cost import FLOP_UNIT
+from nas.report._rank_report import study_rank_report
 from nas.scaling import chosen, point_trials, ranking_rows, seed_accuracies, seed_noise_report
-from nas.search import (RankCheckOptions, best_trial, pareto_trials, rank_report, ranked_trials,
-                        seed_noise, trial_frame, trial_record)
-from nas.study import count_trials, state_label, study_identity, study_kind
+from nas.search import best_trial, pareto_trials, ranked_trials, seed_noise, trial_frame
+from nas.search import trial_record
+from nas.study import count_trials, state_label, study_kind
 
 __all__ = ["study_kind", "top_trials"]  # study_kind: nas.study's, re-exported here
 
@@ -51,10 +52,7 @@ def _scale(study: optuna.Study, top: int) -> dict:
 
 
 def _rank_check(study: optuna.Study, top: int) -> dict:
-    identity = study_identity(study)
-    report = rank_report(study, samples=identity.get("samples", 0),
-                         zero_cost=tuple(identity.get("zero_cost", ())),
-                         bootstrap=RankCheckOptions().bootstrap, seed=identity.get("seed", 0))
+    report = study_rank_report(study)
     signals = sorted(report["fidelity"], key=lambda row: -_number(row["kendall"]))
     columns = ["signal", "n", "kendall", "kendall_ci", "spearman", "spearman_ci"]
     return {"title": "Cheap signals by Kendall tau against the reference accuracy:",

@@ -10,7 +10,7 @@ import warnings
 
 import numpy
 import optuna
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState
 from scipy import stats
 
 CONFIDENCE = 0.95
@@ -50,13 +50,26 @@ def _rounded(value: float) -> float | None:
     return None if not math.isfinite(value) else round(float(value), 4)
 
 
-def rank_report(study: optuna.Study, *, samples: int, zero_cost: tuple[str, ...],
-                bootstrap: int, seed: int) -> dict:
-    """The report of a rank-check study so far (complete jobs only)."""
+def _complete_jobs(study: optuna.Study) -> dict[tuple[str, int, int], FrozenTrial]:
+    """Complete jobs by (protocol, architecture index, repeat)."""
     jobs = {}
     for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
         attrs = trial.user_attrs
         jobs[(attrs["protocol"], attrs["architecture"], attrs["repeat"])] = trial
+    return jobs
+
+
+def rank_signals(study: optuna.Study, *, samples: int, zero_cost: tuple[str, ...]
+                 ) -> tuple[list[float], dict[str, list[float]]]:
+    """The pairs :func:`rank_report` correlates: the reference validation accuracy (fraction)
+    of every architecture whose seed-0 proxy and reference jobs are complete, and per cheap
+    signal its values for the same architectures (proxy accuracy per epoch as a fraction,
+    zero-cost scores, params, FLOPs)."""
+    return _signals(_complete_jobs(study), samples=samples, zero_cost=zero_cost)
+
+
+def _signals(jobs: dict, *, samples: int, zero_cost: tuple[str, ...]
+             ) -> tuple[list[float], dict[str, list[float]]]:
     indices = [i for i in range(samples) if ("proxy", i, 0) in jobs and ("reference", i, 0)
                in jobs]
     reference = [jobs[("reference", i, 0)].value for i in indices]
@@ -73,8 +86,16 @@ def rank_report(study: optuna.Study, *, samples: int, zero_cost: tuple[str, ...]
                                             for i in indices]
         signals["params"] = [jobs[("proxy", i, 0)].user_attrs["params"] for i in indices]
         signals["FLOPs"] = [jobs[("proxy", i, 0)].user_attrs["flops"] for i in indices]
+    return reference, signals
+
+
+def rank_report(study: optuna.Study, *, samples: int, zero_cost: tuple[str, ...],
+                bootstrap: int, seed: int) -> dict:
+    """The report of a rank-check study so far (complete jobs only)."""
+    jobs = _complete_jobs(study)
+    reference, signals = _signals(jobs, samples=samples, zero_cost=zero_cost)
     rows = []
-    if len(indices) >= 3:
+    if len(reference) >= 3:
         for number, (name, values) in enumerate(signals.items()):
             rows.append({"signal": name, **fidelity(values, reference, bootstrap=bootstrap,
                                                     seed=seed + number)})
@@ -93,7 +114,7 @@ def rank_report(study: optuna.Study, *, samples: int, zero_cost: tuple[str, ...]
             if seconds else None}
     zero_seconds = [t.user_attrs["zero_cost_cpu_seconds"] for key, t in jobs.items()
                     if "zero_cost_cpu_seconds" in t.user_attrs]
-    return {"architectures": len(indices), "jobs_complete": len(jobs),
+    return {"architectures": len(reference), "jobs_complete": len(jobs),
             "fidelity": rows, "noise": noise,
             "zero_cost_cpu_seconds_per_architecture":
                 round(statistics.mean(zero_seconds), 3) if zero_seconds else None,
