@@ -4,6 +4,7 @@ project's "must be X, but got Y" form."""
 from __future__ import annotations
 
 import math
+import re
 
 from nas._errors import ConfigError
 
@@ -54,3 +55,18 @@ def parse_size(text: str, *, what: str = "size") -> int:
         raise ConfigError(f"{what} must be a positive whole number such as 400M, 1.2G, "
                           f"400000000 or 400e6, but got {text!r}")
     return int(round(value))
+
+
+_DURATION_UNITS = {"us": 1e-3, "µs": 1e-3, "ms": 1.0, "s": 1000.0, "": 1.0}
+
+
+def parse_duration(text: str, *, what: str = "latency") -> float:
+    """A duration in milliseconds, written as ``12ms``, ``12`` (milliseconds), ``0.012s`` or
+    ``1500us``; raises :class:`ConfigError` for anything that is not a positive finite time."""
+    cleaned = text.strip().replace("_", "").lower() if isinstance(text, str) else ""
+    match = re.fullmatch(r"([0-9]*\.?[0-9]+(?:e[-+]?[0-9]+)?)\s*(us|µs|ms|s|)", cleaned)
+    value = float(match.group(1)) * _DURATION_UNITS[match.group(2)] if match else math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"{what} must be a positive time such as 12ms, 0.012s or 1500us, "
+                          f"but got {text!r}")
+    return value

@@ -1,70 +1,79 @@
 """Export an architecture as our YAML/JSON config or as a timm EfficientNet ``arch_def``.
 
-The timm form is a JSON object that timm's own builder accepts with multipliers 1.0::
+The timm form is a JSON object of timm ``EfficientNet`` arguments, with channels and repeats
+already scaled (timm's multipliers stay at 1.0)::
 
+    {"arch_def": [["ds_r1_k3_s1_e1_c16_se0.25"], ...], "stem_size": 32, "num_features": 1280,
+     "num_classes": 1000, "act_layer": "swish", "drop_rate": 0.2, "drop_path_rate": 0.2,
+     "output_stride": 32, "pad_type": "", "bn_eps": 0.001, "input_size": [3, 224, 224]}
+
+``output_stride`` is the network's total stride where that exceeds 32 (stem 2 × the stage
+strides), else timm's default 32: with less, timm would turn the later strides into dilation.
+``pad_type`` ``''`` is our padding, symmetric ``kernel_size // 2``; TensorFlow's ``'same'``
+(timm's ``tf_`` models) gives the same shapes, parameters and FLOPs but different outputs.
+``bn_eps`` is our batch-norm epsilon, :data:`nas.model.BATCH_NORM_EPS` = 1e-3 (timm's default
+is 1e-5; ``timm.create_model`` takes it as ``bn_eps``, the class through ``norm_layer``).
+``input_size`` is ``[3, R, R]`` for the config's resolution R. timm's class builds the same
+network from it::
+
+    from functools import partial
+    from torch import nn
     from timm.models._efficientnet_builder import decode_arch_def
     from timm.models.efficientnet import EfficientNet
     spec = json.load(open("b0.timm.json"))
     model = EfficientNet(block_args=decode_arch_def(spec["arch_def"]),
                          stem_size=spec["stem_size"], num_features=spec["num_features"],
                          num_classes=spec["num_classes"], act_layer=spec["act_layer"],
-                         drop_rate=spec["drop_rate"], drop_path_rate=spec["drop_path_rate"])
+                         drop_rate=spec["drop_rate"], drop_path_rate=spec["drop_path_rate"],
+                         output_stride=spec["output_stride"], pad_type=spec["pad_type"],
+                         norm_layer=partial(nn.BatchNorm2d, eps=spec["bn_eps"]))
 
-Channels and repeats are already scaled. timm re-rounds every channel count to a multiple of 8
-and derives expanded / squeeze channels its own way, so an architecture whose counts timm would
-change is refused with an error rather than exported as a different network.
+timm rounds the stem's and every block's channels to a multiple of 8 and derives expanded /
+squeeze channels its own way, so an architecture whose counts timm would change is refused with
+an error rather than exported as a different network. An ``ir`` stage without expansion is
+written ``ds`` (the same network; timm's ``ir`` always has its 1×1 expansion). Every such
+document reads back (``nas.arch.load``/``from_timm``) as the architecture it came from, that
+``ir`` written as ``ds``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 
 from nas._errors import ConfigError
 from nas.arch import (
+    BATCH_NORM_EPS,
+    TIMM_OUTPUT_STRIDE,
+    TIMM_PAD_TYPE,
     Arch,
+    check_timm_channels,
     dumps,
     encode,
-    expanded_channels,
     has_pointwise_expansion,
     iter_blocks,
-    squeeze_channels,
+    timm_make_divisible,
+    total_stride,
 )
 
 EXPORT_FORMATS = ("yaml", "json", "timm")
 
 
-def _timm_make_divisible(value: float, divisor: int = 8) -> int:
-    """timm's ``make_divisible`` (its rounding of every channel count), for checking only."""
-    rounded = max(divisor, int(value + divisor / 2) // divisor * divisor)
-    return rounded + divisor if rounded < 0.9 * value else rounded
-
-
 def _check_timm_compatible(arch: Arch) -> None:
-    for name in ("stem_channels", "head_channels"):
-        value = getattr(arch, name)
-        if _timm_make_divisible(value) != value:
-            raise ConfigError(f"timm export: {name} must be a multiple of 8 (timm rounds it), "
-                              f"but got {value}")
+    if timm_make_divisible(arch.stem_channels) != arch.stem_channels:
+        raise ConfigError(f"timm export: stem_channels must be a multiple of 8 (timm rounds it), "
+                          f"but got {arch.stem_channels}")
     for block in iter_blocks(arch):
-        stage, where = block.stage, f"timm export: stage {block.stage_index + 1}"
-        if _timm_make_divisible(stage.out_channels) != stage.out_channels:
-            raise ConfigError(f"{where}: out_channels must be a multiple of 8 (timm rounds it), "
-                              f"but got {stage.out_channels}")
-        ours = expanded_channels(stage, block.in_channels)
-        expands = stage.block_type == "er" or has_pointwise_expansion(stage)
-        theirs = (_timm_make_divisible(block.in_channels * stage.expand_ratio)
-                  if expands else block.in_channels)
-        if ours != theirs:
-            raise ConfigError(f"{where}: expanded channels must be a multiple of 8 for timm "
-                              f"(timm would use {theirs}), but got {ours}")
-        if stage.se_ratio:
-            ours = squeeze_channels(block.in_channels, stage.se_ratio)
-            ratio = stage.expand_ratio if expands else 1.0
-            theirs = round(theirs * (stage.se_ratio / ratio))
-            if ours != theirs:
-                raise ConfigError(f"{where}: squeeze-excite channels must match timm's rounding "
-                                  f"(timm would use {theirs}), but got {ours}")
+        out_channels = block.stage.out_channels
+        if timm_make_divisible(out_channels) != out_channels:
+            raise ConfigError(f"timm export: stage {block.stage_index + 1}: out_channels must be "
+                              f"a multiple of 8 (timm rounds it), but got {out_channels}")
+    check_timm_channels(arch, context="timm export")
 
 
 def timm_block_string(stage) -> str:
@@ -75,7 +84,8 @@ def timm_block_string(stage) -> str:
 
 
 def to_timm(arch: Arch) -> dict:
-    """timm ``EfficientNet`` keyword arguments (``arch_def`` still to be decoded by timm)."""
+    """timm ``EfficientNet`` keyword arguments (``arch_def`` still to be decoded by timm) and
+    the input size; see the module docstring for each key."""
     _check_timm_compatible(arch)
     return {
         "arch_def": [[timm_block_string(stage)] for stage in arch.stages],
@@ -85,6 +95,10 @@ def to_timm(arch: Arch) -> dict:
         "act_layer": arch.activation,
         "drop_rate": arch.dropout,
         "drop_path_rate": arch.drop_path_rate,
+        "output_stride": max(TIMM_OUTPUT_STRIDE, total_stride(arch)),
+        "pad_type": TIMM_PAD_TYPE,
+        "bn_eps": BATCH_NORM_EPS,
+        "input_size": [3, arch.resolution, arch.resolution],
     }
 
 
@@ -95,3 +109,107 @@ def export(arch: Arch, format: str) -> str:
     if format in ("yaml", "json"):
         return dumps(arch, format)
     raise ConfigError(f"format must be one of {', '.join(EXPORT_FORMATS)}, but got {format!r}")
+
+
+# ONNX: the network itself (weights included), checked by onnxruntime; needs the deploy extra.
+
+ONNX_TOLERANCE = 1e-4  # the largest absolute difference of logits onnxruntime vs PyTorch
+
+
+@contextlib.contextmanager
+def _staged(path: Path) -> Iterator[Path]:
+    """A temporary path beside ``path``: moved onto ``path`` when the block succeeds, removed
+    when it fails, so ``path`` never holds a half-written or unchecked file."""
+    try:
+        if path.is_dir():
+            raise IsADirectoryError(21, "it is a directory")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(handle)
+    except OSError as error:
+        raise ConfigError(f"{str(path)!r} must be a writable file path, but got "
+                          f"{error.strerror or error}") from None
+    staged = Path(name)
+    try:
+        yield staged
+        os.replace(staged, path)
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+
+
+def _load_weights(model, state_dict: dict) -> None:
+    """Load ``state_dict`` into ``model``, strictly; a mismatch is a one-line ConfigError."""
+    own = model.state_dict()
+    missing = [name for name in own if name not in state_dict]
+    unexpected = [name for name in state_dict if name not in own]
+    mismatched = [name for name in state_dict
+                  if name in own and tuple(state_dict[name].shape) != tuple(own[name].shape)]
+    if missing or unexpected or mismatched:
+        raise ConfigError(f"weights must fit the architecture, but there are {len(missing)} "
+                          f"missing, {len(unexpected)} unexpected and {len(mismatched)} "
+                          f"differently shaped tensors (e.g. "
+                          f"{(missing + unexpected + mismatched)[0]})")
+    model.load_state_dict(state_dict)
+
+
+def _opset_of(path: Path) -> int:
+    import onnx
+
+    model = onnx.load(str(path), load_external_data=False)
+    return next(entry.version for entry in model.opset_import if entry.domain in ("", "ai.onnx"))
+
+
+def write_onnx(arch: Arch, path: str | os.PathLike, *, state_dict: dict | None = None,
+               resolution: int | None = None, dynamic_batch: bool = False,
+               check: bool = True) -> dict:
+    """Write the network of ``arch`` as an ONNX file; return a JSON-ready description.
+
+    The file (see :func:`nas.model.export_onnx`) takes ``images`` (batch, 3, R, R) float32 at
+    ``R = resolution or arch.resolution`` and gives ``logits``; the batch is 1, or dynamic with
+    ``dynamic_batch``. Weights: ``state_dict`` (loaded strictly, "trained"), else a random
+    initialisation from seed 0, so the file is reproducible. With ``check``, onnxruntime must
+    match PyTorch within :data:`ONNX_TOLERANCE` at batch 1 (and 4 when dynamic) before the file
+    is moved into place; on any error nothing is left at ``path``.
+    """
+    from nas.model import build_model, check_onnx, export_onnx, require_deploy
+
+    require_deploy()
+    import onnx
+    import onnxruntime
+    import onnxscript
+    import torch
+
+    resolution = arch.resolution if resolution is None else resolution
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = build_model(arch)
+    if state_dict is not None:
+        _load_weights(model, state_dict)
+    path = Path(path)
+    batches = (1, 4) if dynamic_batch else (1,)
+    with _staged(path) as staged:
+        export_onnx(model, staged, resolution=resolution, dynamic_batch=dynamic_batch)
+        checks = (check_onnx(model, staged, batches=batches, tolerance=ONNX_TOLERANCE)
+                  if check else [])
+        opset, size = _opset_of(staged), staged.stat().st_size
+    batch = "batch" if dynamic_batch else 1
+    return {
+        "format": "onnx",
+        "path": str(path),
+        "input": {"name": "images", "shape": [batch, 3, resolution, resolution],
+                  "dtype": "float32"},
+        "output": {"name": "logits", "shape": [batch, arch.num_classes], "dtype": "float32"},
+        "resolution": resolution,
+        "batch": "dynamic" if dynamic_batch else 1,
+        "weights": "trained" if state_dict is not None else "random initialisation",
+        "opset": opset,
+        "bytes": size,
+        "checked_with": "onnxruntime (CPUExecutionProvider)" if check else None,
+        "tolerance": ONNX_TOLERANCE if check else None,
+        "checks": checks,
+        "max_abs_difference": max((c["max_abs_difference"] for c in checks), default=None),
+        "versions": {"torch": torch.__version__, "onnx": onnx.__version__,
+                     "onnxscript": onnxscript.__version__,
+                     "onnxruntime": onnxruntime.__version__},
+    }

@@ -8,7 +8,7 @@ A space file::
     network: {stem_channels: 32, head_channels: 1280, dropout: 0.2, drop_path_rate: 0.2,
               activation: swish}
     choices:                  # every stage's options (a stage entry may override any of them)
-      block_type: [ir]        # ir = MBConv, er = fused-MBConv
+      block_type: [ir]        # ir = MBConv, er = fused-MBConv; cn = plain conv, only alone
       kernel_size: [3, 5]
       expand_ratio: [1, 3, 4, 6]
       se_ratio: [0, 0.25]
@@ -26,6 +26,11 @@ TPE and GP can use their order; ``block_type`` is categorical. :meth:`Space.tria
 real values into this encoding (for enqueueing), and the architecture a trial evaluated is
 stored with it in real values.
 An MBConv stage with expand ratio 1 is written ``ds`` (the same network, timm's name for it).
+A ``cn`` (plain convolution) stage has a ``cn`` base and ``block_type: [cn]``: it has no expansion
+and no squeeze-excite, so its expand_ratio and se_ratio are fixed at 1 and 0 (the space-wide
+choices do not apply; giving others for that stage is an error), and only its kernel size,
+layers and channels are searched. ``cn`` is refused as one option among ``ir``/``er``: those
+options would share expand and SE parameters that mean nothing for it.
 """
 
 from __future__ import annotations
@@ -205,9 +210,14 @@ def _options(where: str, field: str, values: object) -> tuple:
                           f"but got {values!r}")
     if field == "block_type":
         for value in values:
-            if value not in ("ir", "er"):
+            if value not in ("ir", "er", "cn"):
                 raise ConfigError(f"{where}: block_type choices must be ir (MBConv) or er "
-                                  f"(fused-MBConv), but got {value!r}")
+                                  f"(fused-MBConv), or cn (plain conv) alone, but got {value!r}")
+        if "cn" in values and set(values) != {"cn"}:
+            raise ConfigError(f"{where}: block_type choices may hold cn (plain conv) only "
+                              f"alone, since it has no expand_ratio or se_ratio to share with ir "
+                              f"and er (make it a separate stage with a cn base), but got "
+                              f"{values!r}")
         return tuple(sorted(set(values)))
     for value in values:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(
@@ -236,6 +246,13 @@ def _stage_space(where: str, entry: object, defaults: dict[str, tuple]) -> Stage
     for field in CHOICE_FIELDS:
         if field in entry:
             choices[field] = _options(where, field, entry[field])
+    if choices["block_type"] == ("cn",):  # no expansion, no squeeze-excite
+        for field, fixed, missing in (("expand_ratio", 1, "expansion"),
+                                      ("se_ratio", 0, "squeeze-excite")):
+            if field in entry and choices[field] != (fixed,):
+                raise ConfigError(f"{where}: {field} choices must be [{fixed}] for a cn stage "
+                                  f"(a plain conv has no {missing}), but got {entry[field]!r}")
+            choices[field] = (fixed,)
     options = {
         "block_type": choices["block_type"],
         "kernel_size": choices["kernel_size"],

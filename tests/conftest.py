@@ -71,15 +71,15 @@ def cifar_npz() -> Path:
 
 
 def random_stage(rng: random.Random, *, max_channels: int = 48) -> Stage:
-    block_type = rng.choice(["ds", "ir", "ir", "er"])
+    block_type = rng.choice(["ds", "ir", "ir", "er", "cn"])
     return Stage(
         block_type=block_type,
         repeats=rng.randint(1, 2),
         kernel_size=rng.choice([3, 5, 7]),
         stride=rng.choice([1, 2]),
-        expand_ratio=1 if block_type == "ds" else rng.choice([1, 3, 4, 6]),
+        expand_ratio=1 if block_type in ("ds", "cn") else rng.choice([1, 3, 4, 6]),
         out_channels=rng.randrange(8, max_channels + 1, 4),
-        se_ratio=rng.choice([0.0, 0.25]),
+        se_ratio=0.0 if block_type == "cn" else rng.choice([0.0, 0.25]),
         skip=rng.random() < 0.8,
     )
 

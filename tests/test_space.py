@@ -123,3 +123,33 @@ def test_fingerprint_follows_content_not_comments():
 def test_unknown_space_name_is_a_clear_error():
     with pytest.raises(ConfigError, match="search space must be a shipped name"):
         load_space("nonexistent")
+
+
+def test_a_cn_stage_searches_kernel_layers_and_channels_only():
+    changed = document()
+    changed["stages"][0] = {"base": "cn_r1_k3_s1_e1_c16_skip", "block_type": ["cn"]}
+    space = parse_space(changed, source="space.yaml")
+    assert [name for name in space.parameters() if name.startswith("stage1.")] == [
+        "stage1.kernel_size", "stage1.repeats", "stage1.out_channels"]
+    params = {**space.baseline_params(), "stage1.kernel_size": 5, "stage1.out_channels": 8}
+    assert encode(space.arch(params).stages[0]) == "cn_r1_k5_s1_e1_c8_skip"
+    assert encode(space.baseline().stages[0]) == "cn_r1_k3_s1_e1_c16_skip"
+
+
+@pytest.mark.parametrize("stage, message", [
+    ({"base": "cn_r1_k3_s1_e1_c16_skip", "block_type": ["cn", "er"]},
+     "stage 1: block_type choices may hold cn (plain conv) only alone, since it has no "
+     "expand_ratio or se_ratio to share with ir and er"),
+    ({"base": "cn_r1_k3_s1_e1_c16_skip", "block_type": ["cn"], "expand_ratio": [1, 4]},
+     "stage 1: expand_ratio choices must be [1] for a cn stage (a plain conv has no expansion), "
+     "but got [1, 4]"),
+    ({"base": "cn_r1_k3_s1_e1_c16_skip", "block_type": ["cn"], "se_ratio": [0.25]},
+     "se_ratio choices must be [0] for a cn stage"),
+    ({"base": "cn_r1_k3_s1_e1_c16_skip"}, "the base's block_type 'cn' must be one of the choices"),
+])
+def test_cn_among_other_block_types_is_refused(stage, message):
+    changed = document()
+    changed["stages"][0] = stage
+    with pytest.raises(ConfigError) as raised:
+        parse_space(changed, source="space.yaml")
+    assert message in str(raised.value)

@@ -1,4 +1,5 @@
-"""Architecture configs: dataclasses, the block-string grammar, YAML/JSON files, scaling, presets.
+"""Architecture configs: dataclasses, the block-string grammar, YAML/JSON files (ours and
+timm's arch_def forms), scaling, presets.
 
 Data flow: ``decode`` (text -> :class:`Arch`) -> ``scale`` (Arch -> Arch) -> build
 (:func:`nas.model.build_model`). Each step is separate and pure.
@@ -6,22 +7,37 @@ Data flow: ``decode`` (text -> :class:`Arch`) -> ``scale`` (Arch -> Arch) -> bui
 
 from nas.arch._config import (
     ACTIVATIONS,
+    BATCH_NORM_EPS,
     BLOCK_TYPES,
     Arch,
     Block,
     Stage,
+    default_skip,
     expanded_channels,
     has_pointwise_expansion,
     has_residual,
     iter_blocks,
     output_size,
     squeeze_channels,
+    total_stride,
 )
 from nas.arch._grammar import decode, encode, format_number
-from nas.arch._io import FORMATS, dumps, from_dict, load, loads, parse_document, save, to_dict
+from nas.arch._io import (
+    FORMATS,
+    dumps,
+    from_dict,
+    from_document,
+    load,
+    loads,
+    parse_document,
+    save,
+    to_dict,
+)
 from nas.arch._presets import (
     EFFICIENTNET_B0,
     EFFICIENTNET_TABLE,
+    EFFICIENTNETV2_S,
+    PRESET_ALIASES,
     PRESET_NAMES,
     ScalingRow,
     from_table_row,
@@ -35,6 +51,14 @@ from nas.arch._scale import (
     round_resolution,
     scale,
 )
+from nas.arch._timm import (
+    TIMM_OUTPUT_STRIDE,
+    TIMM_PAD_TYPE,
+    check_timm_channels,
+    from_timm,
+    timm_make_divisible,
+    timm_stage_repeats,
+)
 
 __all__ = [
     "ACTIVATIONS", "BLOCK_TYPES", "Arch", "Block", "Stage", "iter_blocks", "expanded_channels",
@@ -44,4 +68,7 @@ __all__ = [
     "to_dict", "EFFICIENTNET_B0", "EFFICIENTNET_TABLE", "PRESET_NAMES", "ScalingRow",
     "from_table_row", "load_target", "preset", "MAX_COEFFICIENT", "round_channels", "round_repeats",
     "round_resolution", "scale",
+    "BATCH_NORM_EPS", "default_skip", "total_stride", "from_document", "EFFICIENTNETV2_S",
+    "PRESET_ALIASES", "TIMM_OUTPUT_STRIDE", "TIMM_PAD_TYPE", "check_timm_channels", "from_timm",
+    "timm_make_divisible", "timm_stage_repeats",
 ]

@@ -15,10 +15,21 @@ from typing import NamedTuple
 from nas._checks import check_int, check_real, is_int
 from nas._errors import ConfigError
 
-BLOCK_TYPES = ("ds", "ir", "er")
-"""``ds`` depthwise-separable, ``ir`` MBConv (inverted residual), ``er`` fused-MBConv."""
+BLOCK_TYPES = ("ds", "ir", "er", "cn")
+"""``ds`` depthwise-separable, ``ir`` MBConv (inverted residual), ``er`` fused-MBConv, ``cn`` a
+plain k×k convolution with batch norm and activation (timm's ``ConvBnAct`` block)."""
 
 ACTIVATIONS = ("swish", "relu", "relu6", "hard_swish")
+
+BATCH_NORM_EPS = 1e-3
+"""Epsilon of every batch norm in a network built from an :class:`Arch` (TensorFlow's value;
+timm's and PyTorch's default is 1e-5). It changes no shape or count, only the numbers."""
+
+
+def default_skip(block_type: str) -> bool:
+    """Whether a stage of ``block_type`` has its residual when ``skip`` is not given: as in
+    timm, ``cn`` only with ``_skip``, ``ds``/``ir``/``er`` unless ``_noskip``."""
+    return block_type != "cn"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -26,14 +37,20 @@ class Stage:
     """A run of ``repeats`` identical blocks; only the first block strides.
 
     Attributes:
-        block_type: ``ds`` (depthwise-separable), ``ir`` (MBConv) or ``er`` (fused-MBConv).
+        block_type: ``ds`` (depthwise-separable), ``ir`` (MBConv), ``er`` (fused-MBConv) or
+            ``cn`` (one k×k convolution, batch norm, activation).
         repeats: number of blocks in the stage, >= 1.
-        kernel_size: spatial kernel of the depthwise (``ds``/``ir``) or full (``er``) conv.
+        kernel_size: spatial kernel of the depthwise (``ds``/``ir``) or full (``er``/``cn``)
+            conv.
         stride: stride of the first block, 1 or 2.
-        expand_ratio: expanded channels = input channels × expand_ratio (1 for ``ds``).
+        expand_ratio: expanded channels = input channels × expand_ratio (1 for ``ds`` and
+            ``cn``, which have no expansion).
         out_channels: channels produced by every block of the stage.
-        se_ratio: squeeze-excite channels = block input channels × se_ratio; 0 disables SE.
+        se_ratio: squeeze-excite channels = block input channels × se_ratio; 0 disables SE
+            (always 0 for ``cn``).
         skip: residual connection (with stochastic depth) where stride is 1 and in == out.
+            ``None`` (the default) takes the block type's default, as timm does: on for
+            ``ds``, ``ir`` and ``er``, off for ``cn``.
     """
 
     block_type: str
@@ -43,7 +60,7 @@ class Stage:
     expand_ratio: float
     out_channels: int
     se_ratio: float = 0.0
-    skip: bool = True
+    skip: bool | None = None
 
     def __post_init__(self) -> None:
         if self.block_type not in BLOCK_TYPES:
@@ -56,15 +73,20 @@ class Stage:
         if not is_int(self.stride) or self.stride not in (1, 2):
             raise ConfigError(f"stride must be 1 or 2, but got {self.stride!r}")
         expand_ratio = check_real("expand_ratio", self.expand_ratio, minimum=1)
-        if self.block_type == "ds" and expand_ratio != 1:
-            raise ConfigError(f"expand_ratio must be 1 for a ds block, "
+        if self.block_type in ("ds", "cn") and expand_ratio != 1:
+            raise ConfigError(f"expand_ratio must be 1 for a {self.block_type} block, "
                               f"but got {self.expand_ratio!r}")
         check_int("out_channels", self.out_channels, minimum=1)
         se_ratio = check_real("se_ratio", self.se_ratio, minimum=0, maximum=1)
-        if not isinstance(self.skip, bool):
+        if self.block_type == "cn" and se_ratio != 0:
+            raise ConfigError(f"se_ratio must be 0 for a cn block (it has no squeeze-excite), "
+                              f"but got {self.se_ratio!r}")
+        skip = default_skip(self.block_type) if self.skip is None else self.skip
+        if not isinstance(skip, bool):
             raise ConfigError(f"skip must be true or false, but got {self.skip!r}")
         object.__setattr__(self, "expand_ratio", expand_ratio)
         object.__setattr__(self, "se_ratio", se_ratio)
+        object.__setattr__(self, "skip", skip)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -126,7 +148,7 @@ def has_pointwise_expansion(stage: Stage) -> bool:
 
 def expanded_channels(stage: Stage, in_channels: int) -> int:
     """Channels inside a block: ``round(in_channels × expand_ratio)``, or ``in_channels`` when
-    an MBConv/ds block has no expansion."""
+    an MBConv/ds block has no expansion and for ``cn`` (a single convolution, in -> out)."""
     if stage.block_type != "er" and not has_pointwise_expansion(stage):
         return in_channels
     return max(1, round(in_channels * stage.expand_ratio))
@@ -138,8 +160,22 @@ def squeeze_channels(in_channels: int, se_ratio: float) -> int:
 
 
 def has_residual(stage: Stage, in_channels: int, stride: int) -> bool:
-    """Whether a block of ``stage`` with this input and stride adds its input to its output."""
+    """Whether a block of ``stage`` with this input and stride adds its input to its output
+    (``stage.skip`` is already resolved: off by default for ``cn``, on for the others)."""
     return stage.skip and stride == 1 and in_channels == stage.out_channels
+
+
+STEM_STRIDE = 2
+"""The stem is a 3×3 stride-2 convolution."""
+
+
+def total_stride(arch: Arch) -> int:
+    """Input side ÷ final feature-map side for sides divisible by it: the stem's stride 2 times
+    every stage's stride (timm calls it the output stride)."""
+    stride = STEM_STRIDE
+    for stage in arch.stages:
+        stride *= stage.stride
+    return stride
 
 
 def output_size(size: int, stride: int) -> int:

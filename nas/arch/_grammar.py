@@ -4,11 +4,15 @@ A stage is written with timm's vocabulary, tokens joined by ``_``::
 
     ir_r2_k3_s2_e6_c24_se0.25          MBConv, 2 repeats, 3×3, stride 2, expand 6, 24 ch, SE 0.25
     ds_r1_k3_s1_e1_c16_se0.25_noskip   depthwise-separable without residual
+    cn_r2_k3_s1_e1_c24_skip            plain 3×3 convolution + BN + activation, with residual
 
 The canonical form is ``<type>_r<repeats>_k<kernel>_s<stride>_e<expand>_c<channels>`` followed by
-``_se<ratio>`` when the SE ratio is not 0 and ``_noskip`` when the residual is off. Numbers are
-written in their shortest form (``e6``, ``se0.25``). ``decode(encode(stage)) == stage`` for every
-stage, and ``encode(decode(text)) == text`` for every canonical string.
+``_se<ratio>`` when the SE ratio is not 0, then the residual flag where it differs from the block
+type's default (timm's rule): ``_noskip`` for ``ds``/``ir``/``er`` without residual, ``_skip``
+for ``cn`` with one. The default flag is accepted when written (``ir_..._skip``,
+``cn_..._noskip``) and dropped on encoding. Numbers are written in their shortest form (``e6``,
+``se0.25``). ``decode(encode(stage)) == stage`` for every stage, and
+``encode(decode(text)) == text`` for every canonical string.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import re
 import numpy
 
 from nas._errors import ConfigError
-from nas.arch._config import BLOCK_TYPES, Stage
+from nas.arch._config import BLOCK_TYPES, Stage, default_skip
 
 _NUMBER = re.compile(r"^[0-9]+(\.[0-9]+)?$")
 _TOKENS = {  # prefix -> (field, parser)
@@ -30,6 +34,7 @@ _TOKENS = {  # prefix -> (field, parser)
     "se": ("se_ratio", float),
 }
 _REQUIRED = ("repeats", "kernel_size", "stride", "expand_ratio", "out_channels")
+_FLAGS = {"skip": True, "noskip": False}
 
 
 def format_number(value: float) -> str:
@@ -49,8 +54,8 @@ def encode(stage: Stage) -> str:
     ]
     if stage.se_ratio:
         tokens.append(f"se{format_number(stage.se_ratio)}")
-    if not stage.skip:
-        tokens.append("noskip")
+    if stage.skip != default_skip(stage.block_type):
+        tokens.append("skip" if stage.skip else "noskip")
     return "_".join(tokens)
 
 
@@ -72,15 +77,24 @@ def decode(text: object) -> Stage:
     if block_type not in BLOCK_TYPES:
         raise ConfigError(f"block string {text!r}: block type must be one of "
                           f"{', '.join(BLOCK_TYPES)}, but got {block_type!r}")
+    return stage_from_tokens(text, block_type, tokens)
+
+
+def stage_from_tokens(text: str, block_type: str, tokens: list[str], *,
+                      defaults: dict[str, object] | None = None) -> Stage:
+    """The :class:`Stage` of ``block_type`` and its ``tokens`` (``r2``, ``se0.25``, ``noskip``,
+    ...), with ``defaults`` (field -> value) for fields no token gives; ``text`` names the
+    block string in errors. The one token parser behind :func:`decode` and the timm reader."""
     fields: dict[str, object] = {}
     for token in tokens:
-        if token == "noskip":
-            name, value = "skip", False
+        if token in _FLAGS:
+            name, value = "skip", _FLAGS[token]
         else:
             prefix, number = _split_token(token)
             if prefix not in _TOKENS:
                 raise ConfigError(f"block string {text!r}: token must be one of r, k, s, e, c, "
-                                  f"se (followed by a number) or noskip, but got {token!r}")
+                                  f"se (followed by a number), skip or noskip, "
+                                  f"but got {token!r}")
             name, parser = _TOKENS[prefix]
             if not _NUMBER.match(number) or (parser is int and "." in number):
                 kind = "an integer" if parser is int else "a decimal number"
@@ -88,9 +102,12 @@ def decode(text: object) -> Stage:
                                   f"but got {token!r}")
             value = parser(number)
         if name in fields:
+            repeated = "skip/noskip" if name == "skip" else name
             raise ConfigError(f"block string {text!r}: each token may appear once, "
-                              f"but got {name} twice")
+                              f"but got {repeated} twice")
         fields[name] = value
+    for name, value in (defaults or {}).items():
+        fields.setdefault(name, value)
     missing = [name for name in _REQUIRED if name not in fields]
     if missing:
         raise ConfigError(f"block string {text!r}: must give r, k, s, e and c, "

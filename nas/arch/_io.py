@@ -16,6 +16,11 @@ canonical block strings (see :mod:`nas.arch._grammar`)::
 
 Reading is strict: unknown keys, missing keys and wrong types are errors. YAML is read only with
 ``yaml.safe_load``. ``load(save(arch)) == arch`` for both formats.
+
+``load``, ``loads`` (and so ``load_target`` and every command taking an architecture) also read
+timm's forms, told apart by their shape (:func:`from_document`): a mapping with ``arch_def``
+(timm's ``EfficientNet`` arguments, as ``nas export --format timm`` writes them) or a plain list
+of timm block strings; see :mod:`nas.arch._timm`.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from nas._errors import ConfigError
 from nas._files import atomic_write, read_text
 from nas.arch._config import Arch
 from nas.arch._grammar import decode, encode
+from nas.arch._timm import from_timm
 
 FORMATS = ("yaml", "json")
 _FIELDS = tuple(field.name for field in dataclasses.fields(Arch))
@@ -71,6 +77,19 @@ def from_dict(document: object, *, source: str = "config") -> Arch:
         raise ConfigError(f"{source}: {error}") from None
 
 
+def from_document(document: object, *, source: str = "config") -> Arch:
+    """An :class:`Arch` from a parsed document in any form it may take: timm's (a mapping with
+    ``arch_def``, or a list of timm block strings) read by :func:`~nas.arch.from_timm`, else
+    ours, read strictly by :func:`from_dict`."""
+    if isinstance(document, list) or (isinstance(document, dict) and "arch_def" in document):
+        return from_timm(document, source=source)
+    if not isinstance(document, dict):
+        raise ConfigError(f"{source}: must be a mapping of architecture fields (ours, or timm's "
+                          f"with arch_def) or a list of timm block strings, "
+                          f"but got {type(document).__name__}")
+    return from_dict(document, source=source)
+
+
 def dumps(arch: Arch, format: str = "yaml") -> str:
     """Serialise ``arch`` as YAML or JSON text."""
     document = to_dict(arch)
@@ -99,10 +118,11 @@ def parse_document(text: str, *, format: str, source: str) -> object:
 
 
 def loads(text: str, format: str = "yaml", *, source: str = "config") -> Arch:
-    """Parse YAML or JSON text into an :class:`Arch`."""
+    """Parse YAML or JSON text, ours or timm's (see :func:`from_document`), into an
+    :class:`Arch`."""
     if format not in FORMATS:
         raise ConfigError(f"format must be one of {', '.join(FORMATS)}, but got {format!r}")
-    return from_dict(parse_document(text, format=format, source=source), source=source)
+    return from_document(parse_document(text, format=format, source=source), source=source)
 
 
 def format_of(path: str | os.PathLike) -> str:
@@ -111,7 +131,7 @@ def format_of(path: str | os.PathLike) -> str:
 
 
 def load(path: str | os.PathLike) -> Arch:
-    """Read an architecture from a ``.yaml``/``.yml``/``.json`` file."""
+    """Read an architecture from a ``.yaml``/``.yml``/``.json`` file, ours or timm's."""
     return loads(read_text(path, what="config file"), format_of(path), source=str(path))
 
 

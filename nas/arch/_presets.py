@@ -1,7 +1,9 @@
-"""EfficientNet-B0…B7 as data: B0's stages plus the published compound-scaling table.
+"""Presets as data: EfficientNet-B0…B7 (B0's stages plus the published compound-scaling table)
+and EfficientNetV2-S (as published).
 
-Each preset is ``scale(B0, width=…, depth=…)`` with the table's resolution and dropout, a
-1000-class head, and stochastic depth 0.2.
+Each ``efficientnet-bN`` is ``scale(B0, width=…, depth=…)`` with the table's resolution and
+dropout, a 1000-class head, and stochastic depth 0.2. ``efficientnetv2-s`` is the official model
+(google/automl ``efficientnetv2-s``; timm ``tf_efficientnetv2_s``) at its evaluation resolution.
 """
 
 from __future__ import annotations
@@ -35,6 +37,28 @@ EFFICIENTNET_B0 = Arch(
 )
 
 
+EFFICIENTNETV2_S = Arch(
+    stages=tuple(decode(text) for text in (
+        "cn_r2_k3_s1_e1_c24_skip",
+        "er_r4_k3_s2_e4_c48",
+        "er_r4_k3_s2_e4_c64",
+        "ir_r6_k3_s2_e4_c128_se0.25",
+        "ir_r9_k3_s1_e6_c160_se0.25",
+        "ir_r15_k3_s2_e6_c256_se0.25",
+    )),
+    stem_channels=24,
+    head_channels=1280,
+    resolution=384,  # evaluation size; it trains at 300 (progressively, from 128)
+    num_classes=1000,
+    dropout=0.2,
+    drop_path_rate=0.2,  # survival probability 0.8
+    activation="swish",
+)
+"""EfficientNetV2-S: google/automl ``efficientnetv2-s`` (blocks ``v2_s_block``, dropout 0.2,
+eval size 384, survival probability 0.8, feature size 1280, SiLU), as timm's
+``tf_efficientnetv2_s`` builds it (stem 24, 21,458,488 parameters)."""
+
+
 class ScalingRow(NamedTuple):
     """One member of a published scaling table (coefficients relative to B0)."""
 
@@ -62,19 +86,28 @@ def from_table_row(base: Arch, row: ScalingRow) -> Arch:
     return dataclasses.replace(scaled, resolution=row.resolution, dropout=row.dropout)
 
 
-PRESET_NAMES = tuple(EFFICIENTNET_TABLE)
+FIXED_PRESETS: dict[str, Arch] = {"efficientnetv2-s": EFFICIENTNETV2_S}
+"""Presets given as a whole architecture rather than a row of the scaling table."""
+PRESET_NAMES = tuple(EFFICIENTNET_TABLE) + tuple(FIXED_PRESETS)
+PRESET_ALIASES = {"efficientnetv2_s": "efficientnetv2-s"}
+"""Other spellings accepted for a preset (timm's underscore) -> its name in PRESET_NAMES."""
 
 
 def preset(name: str) -> Arch:
-    """The named preset (``efficientnet-b0`` … ``efficientnet-b7``)."""
-    if name not in EFFICIENTNET_TABLE:
-        raise ConfigError(f"preset must be one of {', '.join(PRESET_NAMES)}, but got {name!r}")
-    return from_table_row(EFFICIENTNET_B0, EFFICIENTNET_TABLE[name])
+    """The named preset (``efficientnet-b0`` … ``efficientnet-b7``, ``efficientnetv2-s``; also
+    an alias of :data:`PRESET_ALIASES`)."""
+    name = PRESET_ALIASES.get(name, name)
+    if name in EFFICIENTNET_TABLE:
+        return from_table_row(EFFICIENTNET_B0, EFFICIENTNET_TABLE[name])
+    if name in FIXED_PRESETS:
+        return FIXED_PRESETS[name]
+    raise ConfigError(f"preset must be one of {', '.join(PRESET_NAMES)}, but got {name!r}")
 
 
 def load_target(target: str) -> Arch:
-    """A preset by name, or an architecture config file (``.yaml``/``.yml``/``.json``) by path."""
-    if target in EFFICIENTNET_TABLE:
+    """A preset by name (or alias), or an architecture file by path (``.yaml``/``.yml``/
+    ``.json``: ours, or timm's ``arch_def`` form; see :func:`nas.arch.load`)."""
+    if target in PRESET_NAMES or target in PRESET_ALIASES:
         return preset(target)
     from nas.arch._io import load  # local import: _io does not need presets
 

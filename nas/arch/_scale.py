@@ -35,8 +35,9 @@ def round_channels(channels: int, width_coefficient: float, divisor: int = CHANN
 def round_repeats(repeats: int, depth_coefficient: float) -> int:
     """Scale a stage's ``repeats`` by ``depth_coefficient``, rounding up.
 
-    The product is first rounded to 9 decimals so float noise (1.1 × 10 = 11.000000000000002)
-    does not add a block.
+    The product is first rounded to 9 decimals so float noise (50 × 1.1 = 55.00000000000001)
+    does not add a block (timm's ``ceil`` does not round first: see
+    :func:`nas.arch.timm_stage_repeats`).
     """
     return int(math.ceil(round(repeats * depth_coefficient, 9)))
 
@@ -55,6 +56,8 @@ def scale(arch: Arch, *, width: float = 1.0, depth: float = 1.0, resolution: flo
         width: width coefficient (β^φ); multiplies stem, stage and head channels, rounded by
             :func:`round_channels`.
         depth: depth coefficient (α^φ); multiplies every stage's repeats, rounded up.
+            Block types, kernels, strides, expand and SE ratios and residual flags are kept
+            (so a ``cn`` stage keeps expand 1 and no SE).
         resolution: resolution coefficient (γ^φ); the input side becomes
             ``round_resolution(arch.resolution × resolution, resolution_divisor)`` pixels.
         resolution_divisor: the scaled resolution is a multiple of this (1 = nearest integer).

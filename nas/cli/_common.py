@@ -76,6 +76,18 @@ def size_type(what: str, examples: str = "400M, 1.2G, 400000000 or 400e6"):
 
 
 parse_flops = size_type("FLOP count")
+
+
+def duration(text: str) -> float:
+    """An argparse ``type=`` for times (``12ms``, ``0.012s``, ``1500us``), in milliseconds."""
+    from nas._checks import parse_duration
+    from nas._errors import ConfigError
+
+    try:
+        return parse_duration(text, what="time")
+    except ConfigError:
+        raise argparse.ArgumentTypeError(
+            f"must be a positive time such as 12ms, 0.012s or 1500us, but got {text!r}") from None
 train_size = size_type("number of images", "8000, 8k or 8e3")
 
 

@@ -1,4 +1,4 @@
-"""``nas export TARGET --format yaml|json|timm`` and ``nas export --study NAME``."""
+"""``nas export TARGET --format yaml|json|timm|onnx`` and ``nas export --study NAME``."""
 
 from __future__ import annotations
 
@@ -6,9 +6,15 @@ import argparse
 
 from nas._errors import ConfigError
 from nas._files import atomic_write
-from nas.cli._common import HelpFormatter, examples, print_json
-from nas.cli._targets import TARGET_HELP, resolve_target, study_arch
-from nas.exporting import EXPORT_FORMATS, export
+from nas.cli._common import HelpFormatter, examples, positive_int, print_json
+from nas.cli._targets import (
+    TARGET_HELP,
+    load_weighted_target,
+    resolve_target,
+    study_arch,
+    study_target,
+)
+from nas.exporting import EXPORT_FORMATS, export, write_onnx
 
 DESCRIPTION = """\
 Export an architecture as our config (yaml, json) or as timm's EfficientNet arguments (timm).
@@ -16,17 +22,38 @@ Export an architecture as our config (yaml, json) or as timm's EfficientNet argu
 The timm document holds arch_def (lists of timm block strings with channels and repeats already
 scaled), stem_size, num_features, num_classes, act_layer, drop_rate and drop_path_rate; timm's
 EfficientNet builder with multipliers 1.0 builds the same network (same params and FLOPs).
+It also states what timm must be told to build exactly our network: output_stride (the total
+stride, stem 2 x stage strides, where above timm's default 32, which would dilate instead),
+pad_type '' (symmetric k//2 padding; TensorFlow's 'same' gives the same shapes, params and
+FLOPs but different outputs), bn_eps 0.001 (our batch norm's epsilon; timm's default is 1e-5)
+and input_size [3, R, R] (the config's resolution). Every command taking an architecture
+reads the document back as the same architecture (an ir stage without expansion as ds).
 A study's trial is exported at the search space's target resolution and class count.
 """
 
+ONNX_DESCRIPTION = """
+--format onnx writes the network itself, weights included, as one ONNX file: input images
+(batch, 3, R, R) float32, output logits; R is --resolution or the architecture's resolution,
+the batch is 1, or dynamic with --dynamic-batch. The weights are the checkpoint's when TARGET
+is a .pt/.pth file of nas train, else a random initialisation (seed 0). The file is moved into
+place only once onnxruntime matches PyTorch within 1e-4 on random images (batch 1, and 4 with
+--dynamic-batch). ONNX is binary: without -o it is written to <name>.onnx in the current
+directory (name: the preset, the config or checkpoint file's stem, or <study>-trial<N>).
+Needs the deploy extra: pip install 'nas[deploy]'.
+"""
+
+FORMATS = (*EXPORT_FORMATS, "onnx")
 
 EXAMPLES = examples("nas export efficientnet-b0 --format timm -o b0.timm.json",
-                    "nas export study:demo-search --format yaml")
+                    "nas export study:demo-search --format yaml",
+                    "nas export efficientnet-b0 --format onnx --dynamic-batch",
+                    "nas export studies/train/checkpoint.pt --format onnx -o trained.onnx")
 
 
 def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser("export", help="export as yaml, json or timm arch_def",
-                                   description=DESCRIPTION, formatter_class=HelpFormatter,
+    parser = subparsers.add_parser("export", help="export as yaml, json, timm arch_def or onnx",
+                                   description=DESCRIPTION + ONNX_DESCRIPTION,
+                                   formatter_class=HelpFormatter,
                                    epilog=EXAMPLES)
     parser.add_argument("target", metavar="TARGET", nargs="?", default=None,
                         help=TARGET_HELP + "; omit it when --study is given")
@@ -37,13 +64,22 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--storage", default=None, metavar="URL",
                         help="with --study: the study's Optuna storage "
                              "(default: studies/<study>/journal.log)")
-    parser.add_argument("--format", choices=EXPORT_FORMATS, default="yaml",
+    parser.add_argument("--format", choices=FORMATS, default="yaml",
                         help="output format")
     parser.add_argument("-o", "--output", metavar="FILE", default=None,
-                        help="write to FILE (atomically) instead of standard output")
+                        help="write to FILE (atomically) instead of standard output; onnx "
+                             "always writes a file (default: <name>.onnx in the current "
+                             "directory)")
     parser.add_argument("--json", action="store_true",
                         help="print a JSON document (format, output file, the exported "
-                             "document) instead of the exported text")
+                             "document; for onnx the file's inputs, outputs, weights, size, "
+                             "versions and onnxruntime's differences) instead of the exported "
+                             "text or the one-line summary")
+    onnx = parser.add_argument_group("onnx")
+    onnx.add_argument("--resolution", type=positive_int, default=None, metavar="R",
+                      help="input side in pixels (default: the architecture's resolution)")
+    onnx.add_argument("--dynamic-batch", action="store_true",
+                      help="a dynamic batch dimension instead of batch 1")
     parser.set_defaults(run=run)
 
 
@@ -51,6 +87,13 @@ def run(args: argparse.Namespace) -> int:
     if (args.target is None) == (args.study is None):
         raise ConfigError("must give either TARGET or --study NAME, but got "
                           + ("both" if args.target else "neither"))
+    if args.format == "onnx":
+        return run_onnx(args)
+    onnx_only = [flag for flag, given in (("--resolution", args.resolution is not None),
+                                          ("--dynamic-batch", args.dynamic_batch)) if given]
+    if onnx_only:
+        raise ConfigError(f"{' and '.join(onnx_only)} must come with --format onnx, but got "
+                          f"--format {args.format}")
     if args.study is not None:
         arch = study_arch(args.study, trial=args.trial, storage=args.storage)
     else:
@@ -65,4 +108,28 @@ def run(args: argparse.Namespace) -> int:
         print_json({"format": args.format, "output": args.output, "document": document})
     elif not args.output:
         print(text, end="")
+    return 0
+
+
+def run_onnx(args: argparse.Namespace) -> int:
+    """Write, check and describe the ONNX file (one line, or the JSON document)."""
+    from nas.model import require_deploy
+
+    require_deploy("--format onnx")
+    if args.study is not None:
+        target = study_target(args.study, trial=args.trial, storage=args.storage)
+    else:
+        target = load_weighted_target(args.target, storage=args.storage)
+    document = write_onnx(target.arch, args.output or f"{target.name}.onnx",
+                          state_dict=target.state_dict, resolution=args.resolution,
+                          dynamic_batch=args.dynamic_batch)
+    if args.json:
+        print_json(document)
+        return 0
+    images, logits = document["input"]["shape"], document["output"]["shape"]
+    batches = " and ".join(str(check["batch"]) for check in document["checks"])
+    print(f"Wrote {document['path']}: images ({', '.join(map(str, images))}) -> logits "
+          f"({', '.join(map(str, logits))}), {document['weights']} weights, ONNX opset "
+          f"{document['opset']}, {document['bytes'] / 1e6:.1f} MB; max abs difference vs "
+          f"PyTorch {document['max_abs_difference']:.1e} (onnxruntime, batch {batches})")
     return 0

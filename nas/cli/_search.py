@@ -6,8 +6,8 @@ import argparse
 
 
 from nas.cli._common import (
-    HelpFormatter, add_json_flag, examples, finite_float, non_negative_int, parse_flops,
-    quiet_optuna,
+    HelpFormatter, add_json_flag, duration, examples, finite_float, non_negative_int,
+    parse_flops, positive_int, quiet_optuna,
 )
 from nas.cli._options import (
     add_data_options,
@@ -18,7 +18,8 @@ from nas.cli._options import (
     proxy_settings,
     study_settings,
 )
-from nas.cost import FLOP_UNIT
+from nas._errors import ConfigError
+from nas.cost import FLOP_UNIT, LATENCY_DEVICES, RUNTIMES, LatencySettings
 from nas.search import REWARD_MODES, ZERO_COST_PROXIES, ProxySettings
 
 DESCRIPTION = f"""\
@@ -30,12 +31,19 @@ with the reward ACC x (FLOPs/T)^w: soft (w = -0.07 on both sides of T) or hard (
 -1 over). In every mode, candidates over T x (1 + slack) are infeasible: they are recorded but
 never trained, since they cannot win.
 
+With --latency T instead of --flops, the cost is latency on this machine (MnasNet's own target):
+each candidate's latency is predicted from a per-block lookup table timed once per device, the
+reward is ACC x (LAT/T)^w with the same soft and hard modes, and every trained candidate is also
+measured end to end (trials record both). FLOPs stay the default: they are exact and noise-free,
+while latency on a shared machine is not.
+
 Trials live in an Optuna study: re-running the same command resumes it, topping it up to
 --trials finished trials. The best architecture is written to studies/<study>/best.yaml.
 """
 
 
 EXAMPLES = examples("nas search --flops 400M --baseline --confirm 3",
+                    "nas search --latency 12ms --baseline",
                     "nas search --space tiny --flops 5M --data folder:photos --trials 10")
 
 
@@ -45,9 +53,25 @@ def add_parser(subparsers) -> None:
                                    epilog=EXAMPLES)
     group = parser.add_argument_group("search")
     add_space_option(group)
-    group.add_argument("--flops", type=parse_flops, default=400_000_000, metavar="T",
+    group.add_argument("--flops", type=parse_flops, default=None, metavar="T",
                        help="FLOP target T at the space's target resolution, e.g. 400M, 1.2G, "
-                            "400000000 or 400e6 (fvcore FLOPs: one fused multiply-add = one FLOP)")
+                            "400000000 or 400e6 (fvcore FLOPs: one fused multiply-add = one "
+                            "FLOP; default: 400M)")
+    group.add_argument("--latency", type=duration, default=None, metavar="T",
+                       help="instead of --flops: a latency target T on this machine, e.g. 12ms, "
+                            "0.012s or 1500us (milliseconds per forward pass at the space's "
+                            "target resolution), with MnasNet's reward ACC x (LAT/T)^w; LAT is "
+                            "predicted from a per-block table measured once per device "
+                            "(studies/latency/blocks.json) and each trained candidate is also "
+                            "measured end to end")
+    group.add_argument("--latency-runtime", choices=RUNTIMES, default="torch",
+                       help="with --latency: the runtime latency is measured in")
+    group.add_argument("--latency-device", choices=LATENCY_DEVICES, default="cpu",
+                       help="with --latency: the device latency is measured on")
+    group.add_argument("--latency-threads", type=positive_int, default=1, metavar="N",
+                       help="with --latency: intra-op threads, pinned while measuring")
+    group.add_argument("--latency-batch", type=positive_int, default=1, metavar="N",
+                       help="with --latency: images per forward pass")
     group.add_argument("--reward", choices=REWARD_MODES, default="soft",
                        help="soft (w = -0.07) or hard (w = 0 under T, -1 over)")
     group.add_argument("--w", type=finite_float, default=None,
@@ -90,7 +114,13 @@ def run(args: argparse.Namespace) -> int:
     from nas.search import SearchOptions, run_search
 
     quiet_optuna()
-    options = SearchOptions(space=args.space, target_flops=args.flops, reward=args.reward,
+    if args.flops is not None and args.latency is not None:
+        raise ConfigError(f"must give one target, --flops or --latency, but got both "
+                          f"(--flops {args.flops}, --latency {args.latency:g}ms)")
+    latency = LatencySettings(runtime=args.latency_runtime, device=args.latency_device,
+                              threads=args.latency_threads, batch=args.latency_batch)
+    options = SearchOptions(space=args.space, target_flops=args.flops or 400_000_000,
+                            target_latency_ms=args.latency, latency=latency, reward=args.reward,
                             w=args.w, slack=args.slack, objective=args.objective,
                             baseline=args.baseline, prescreen=args.prescreen,
                             confirm=args.confirm,

@@ -93,8 +93,11 @@ class _Tally:
 def _block_cost(tally: _Tally, block, size: int) -> int:
     """Add one block's cost for an input of side ``size``; return the output side."""
     stage, in_channels = block.stage, block.in_channels
-    mid = expanded_channels(stage, in_channels)
     out_size = output_size(size, block.stride)
+    if stage.block_type == "cn":  # one k×k convolution and batch norm, nothing else
+        tally.conv_bn(in_channels, stage.out_channels, stage.kernel_size, out_size)
+        return out_size
+    mid = expanded_channels(stage, in_channels)
     if stage.block_type == "er":
         tally.conv_bn(in_channels, mid, stage.kernel_size, out_size)
     else:

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-BATCH_NORM_EPS = 1e-3
+from nas.arch import BATCH_NORM_EPS
 
 _ACTIVATIONS = {
     "swish": lambda: nn.SiLU(inplace=True),
@@ -25,17 +25,27 @@ def make_activation(name: str) -> nn.Module:
     return _ACTIVATIONS[name]()
 
 
+def _recording() -> bool:
+    """Whether a tracer, exporter or compiler is recording the forward pass (a branch on a
+    tensor's shape would then be fixed in the recorded graph)."""
+    return (torch.jit.is_tracing() or torch.onnx.is_in_onnx_export()
+            or torch.compiler.is_compiling() or torch.compiler.is_exporting())
+
+
 class Conv2d(nn.Conv2d):
     """``nn.Conv2d`` with exact shortcuts for 1×1 feature maps (deep stages of small proxies).
 
-    On a 1×1 map a 1×1 convolution is a matrix product (run as ``F.linear``; fvcore counts it
-    the same), and a 'same'-padded depthwise convolution only uses its centre tap (run as an
-    elementwise product in training only, so fvcore's eval-mode count is unchanged). Both give
-    the same numbers as the convolution; oneDNN's kernels are very slow on such maps.
+    On a 1×1 map a 1×1 convolution is a matrix product (run as ``F.linear``), and a
+    'same'-padded depthwise convolution only uses its centre tap (run as an elementwise product
+    in training only). Both give the same numbers as the convolution; oneDNN's kernels are very
+    slow on such maps. The shortcuts are eager-mode only: while a tracer or exporter records
+    the forward pass (``torch.jit.trace``, hence fvcore; ``torch.onnx.export``;
+    ``torch.export``; ``torch.compile``) the plain convolution runs, so no shape test is frozen
+    into a graph and fvcore counts every layer as a convolution.
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.shape[-1] != 1 or x.shape[-2] != 1:
+        if _recording() or x.shape[-1] != 1 or x.shape[-2] != 1:
             return super().forward(x)
         if self.groups == 1 and self.kernel_size == (1, 1):
             return F.linear(x.flatten(1), self.weight.flatten(1), self.bias)[:, :, None, None]
@@ -154,6 +164,27 @@ class FusedMBConv(_Bottleneck):
         x = self.expand(x)  # k×k full convolution, carries the stride
         x = self.squeeze_excite(x)
         x = self.project(x)  # 1×1 linear projection
+        if self.residual:
+            x = self.drop_path(x) + shortcut
+        return x
+
+
+class ConvBlock(nn.Module):
+    """Plain convolution (``cn``, timm's ``ConvBnAct`` block; EfficientNetV2's first stage): one
+    k×k convolution, batch norm and activation, then the optional residual with stochastic
+    depth (added after the activation, as in timm)."""
+
+    def __init__(self, *, in_channels: int, out_channels: int, kernel_size: int, stride: int,
+                 residual: bool, drop_path_rate: float, activation: str) -> None:
+        super().__init__()
+        self.conv = ConvBnAct(in_channels, out_channels, kernel_size, stride=stride,
+                              activation=activation)
+        self.residual = residual
+        self.drop_path = DropPath(drop_path_rate) if residual else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shortcut = x
+        x = self.conv(x)  # k×k convolution, batch norm, activation; carries the stride
         if self.residual:
             x = self.drop_path(x) + shortcut
         return x

@@ -15,7 +15,7 @@ from nas.arch import (
     iter_blocks,
     squeeze_channels,
 )
-from nas.model._blocks import ConvBnAct, FusedMBConv, MBConv
+from nas.model._blocks import ConvBlock, ConvBnAct, FusedMBConv, MBConv
 
 
 class EfficientNet(nn.Module):
@@ -40,9 +40,12 @@ class EfficientNet(nn.Module):
         self.classifier = nn.Linear(arch.head_channels, arch.num_classes)
         self.apply(_initialise)
         for module in self.modules():
+            # residual branches start at zero, so every block starts as the identity
             if isinstance(module, (MBConv, FusedMBConv)) and module.residual:
-                # residual branches start at zero, so every block starts as the identity
                 nn.init.zeros_(module.project[1].weight)
+            elif isinstance(module, ConvBlock) and module.residual:
+                # batch norm gives 0 and every activation maps 0 to 0
+                nn.init.zeros_(module.conv[1].weight)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """Images (batch, 3, H, W) -> pooled features (batch, head_channels)."""
@@ -81,18 +84,21 @@ def _make_block(arch: Arch, block) -> nn.Module:
     for 0-based block index i of n blocks (0 for the first block, ``drop_path_rate × (n - 1)
     / n`` for the last); only blocks with a residual connection use it."""
     stage = block.stage
-    mid_channels = expanded_channels(stage, block.in_channels)
     arguments = dict(
         in_channels=block.in_channels,
         out_channels=stage.out_channels,
-        mid_channels=mid_channels,
         kernel_size=stage.kernel_size,
         stride=block.stride,
-        squeeze_channels=(squeeze_channels(block.in_channels, stage.se_ratio)
-                          if stage.se_ratio else None),
         residual=has_residual(stage, block.in_channels, block.stride),
         drop_path_rate=arch.drop_path_rate * block.index / arch.total_blocks,
         activation=arch.activation,
+    )
+    if stage.block_type == "cn":
+        return ConvBlock(**arguments)
+    arguments.update(
+        mid_channels=expanded_channels(stage, block.in_channels),
+        squeeze_channels=(squeeze_channels(block.in_channels, stage.se_ratio)
+                          if stage.se_ratio else None),
     )
     if stage.block_type == "er":
         return FusedMBConv(**arguments)
@@ -116,6 +122,14 @@ def _initialise(module: nn.Module) -> None:
     elif isinstance(module, nn.Linear):
         nn.init.normal_(module.weight, 0.0, 0.01)
         nn.init.zeros_(module.bias)
+
+
+def build_block(arch: Arch, block) -> nn.Module:
+    """The module of one block of ``arch`` (a :class:`nas.arch.Block` from
+    :func:`nas.arch.iter_blocks`), exactly as :class:`EfficientNet` builds it; input
+    (batch, block.in_channels, H, W), output (batch, stage.out_channels, ceil(H / stride),
+    ceil(W / stride)). Used to time blocks alone (:class:`nas.cost.LatencyTable`)."""
+    return _make_block(arch, block)
 
 
 def build_model(arch: Arch) -> EfficientNet:

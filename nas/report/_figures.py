@@ -12,6 +12,7 @@ DPI = 120
 """PNG resolution in dots per inch (a 10 × 6 inch figure is 1200 × 720 pixels)."""
 
 FLOPS_LABEL = "FLOPs at the target resolution, millions (fvcore: 1 multiply-add = 1 FLOP)"
+LATENCY_LABEL = "predicted latency at the target resolution, ms per forward pass"
 ACCURACY_LABEL = "validation accuracy (%)"
 
 _STYLE = {

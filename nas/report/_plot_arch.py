@@ -5,14 +5,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nas.arch import Arch, format_number, output_size
+from nas.arch import Arch, default_skip, format_number, output_size
 from nas.report._figures import pyplot, save_figure
 
-BLOCK_NAMES = {"ds": "depthwise-separable", "ir": "MBConv", "er": "fused-MBConv"}
+BLOCK_NAMES = {"ds": "depthwise-separable", "ir": "MBConv", "er": "fused-MBConv",
+               "cn": "plain conv"}
 COLUMNS = ("stage", "block", "kernel", "expand", "SE ratio", "layers", "out channels",
            "stride", "output map (px)")
 STEM_STRIDE = 2
 """The stem is a 3×3 stride-2 convolution (see :class:`nas.arch.Arch`)."""
+
+
+def _residual_note(stage) -> str:
+    """The residual where it differs from the block type's default (off for plain conv)."""
+    if stage.skip == default_skip(stage.block_type):
+        return ""
+    return ", residual" if stage.skip else ", no skip"
 
 
 def arch_rows(arch: Arch) -> list[tuple[str, ...]]:
@@ -23,7 +31,7 @@ def arch_rows(arch: Arch) -> list[tuple[str, ...]]:
              str(STEM_STRIDE), f"{size}×{size}")]
     for index, stage in enumerate(arch.stages, start=1):
         size = output_size(size, stage.stride)
-        block = BLOCK_NAMES[stage.block_type] + ("" if stage.skip else ", no skip")
+        block = BLOCK_NAMES[stage.block_type] + _residual_note(stage)
         rows.append((str(index), block, str(stage.kernel_size),
                      format_number(stage.expand_ratio), format_number(stage.se_ratio) or "0",
                      str(stage.repeats), str(stage.out_channels), str(stage.stride),
@@ -34,8 +42,8 @@ def arch_rows(arch: Arch) -> list[tuple[str, ...]]:
 
 
 def plot_arch(arch: Arch, path: Path, *, title: str) -> Path:
-    """A table figure of :func:`arch_rows`; MBConv, fused-MBConv and depthwise-separable
-    stages are tinted differently."""
+    """A table figure of :func:`arch_rows`; MBConv, fused-MBConv, depthwise-separable and
+    plain-conv stages are tinted differently."""
     plt = pyplot()
     rows = arch_rows(arch)
     figure, axes = plt.subplots(figsize=(11, 0.33 * len(rows) + 0.5))
@@ -44,7 +52,8 @@ def plot_arch(arch: Arch, path: Path, *, title: str) -> Path:
     table.auto_set_font_size(False)
     table.set_fontsize(10)
     table.scale(1, 1.45)
-    tints = {"fused": "#fdf1e6", "depthwise": "#e8f1fa", "MBConv": "#eef7ec"}
+    tints = {"fused": "#fdf1e6", "depthwise": "#e8f1fa", "MBConv": "#eef7ec",
+             "plain": "#f3eef8"}
     for (row, _), cell in table.get_celld().items():
         cell.set_edgecolor("#bbbbbb")
         if row == 0:

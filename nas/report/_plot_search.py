@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nas.report._figures import ACCURACY_LABEL, FLOPS_LABEL, millions, percent, pyplot
+from nas.report._figures import ACCURACY_LABEL, LATENCY_LABEL, percent, pyplot
 from nas.report._figures import save_figure
 from nas.report._search_trials import SearchTrials, accuracy_of
 from nas.study import CONFIRM_KEY
@@ -18,8 +18,9 @@ FRONT = "#2ca02c"
 MUTED = "#7f7f7f"
 
 
-def _xy(trials) -> tuple[list[float], list[float]]:
-    return ([millions(t.user_attrs["flops"]) for t in trials],
+def _xy(owner: SearchTrials, trials) -> tuple[list[float], list[float]]:
+    """(cost in the plotted unit, accuracy in %) of ``trials``."""
+    return ([owner.cost(t) for t in trials],
             [percent(accuracy_of(t)) for t in trials])
 
 
@@ -28,13 +29,14 @@ def plot_accuracy_flops(trials: SearchTrials, path: Path) -> Path:
     plt = pyplot()
     figure, axes = plt.subplots(figsize=(10, 6.2))
     every = trials.complete + trials.pruned + trials.skipped
-    flops = [millions(t.user_attrs["flops"]) for t in every] or [millions(trials.target_flops)]
-    budget, target = millions(trials.budget), millions(trials.target_flops)
+    flops = [trials.cost(t) for t in every] or [trials.target]
+    budget, target = trials.budget, trials.target
+    unit = " ms" if trials.cost_label == LATENCY_LABEL else " M"
     right = max(max(flops), budget) * 1.06
     left = max(0.0, min(min(flops), target) - 0.06 * (right - min(flops)))
     axes.axvspan(budget, right, color=BEST, alpha=0.07, lw=0,
-                 label=f"infeasible: above T·(1+slack) = {budget:,.4g} M (never trained)")
-    axes.axvline(target, color="black", ls="--", lw=1.2, label=f"target T = {target:,.4g} M")
+                 label=f"infeasible: above T·(1+slack) = {budget:,.4g}{unit} (never trained)")
+    axes.axvline(target, color="black", ls="--", lw=1.2, label=f"target T = {target:,.4g}{unit}")
     if trials.best_mean_accuracy is not None and trials.accuracy_seed_std is not None:
         top = percent(trials.best_mean_accuracy)
         axes.fill_between([left, budget], top - percent(trials.noise_margin), top,
@@ -43,33 +45,33 @@ def plot_accuracy_flops(trials: SearchTrials, path: Path) -> Path:
                                 f"σ = {percent(trials.accuracy_seed_std):.2f} points)")
     front = trials.pareto()
     if front:
-        x, y = _xy(front)
+        x, y = _xy(trials, front)
         end = max(x[-1], min(budget, right))
         axes.step(x + [end], y + [y[-1]], where="post", color=FRONT, lw=1.8, zorder=2,
-                  label="Pareto front (accuracy up, FLOPs down)")
-    x, y = _xy(trials.complete)
+                  label=f"Pareto front (accuracy up, {trials.cost_name} down)")
+    x, y = _xy(trials, trials.complete)
     axes.scatter(x, y, s=36, color=COMPLETE, zorder=3, label="complete trial")
     if trials.pruned:
-        x, y = _xy(trials.pruned)
+        x, y = _xy(trials, trials.pruned)
         axes.scatter(x, y, s=36, facecolors="none", edgecolors=MUTED, zorder=3,
                      label="pruned (accuracy at the epoch it stopped)")
     if trials.skipped:
-        axes.scatter([millions(t.user_attrs["flops"]) for t in trials.skipped],
+        axes.scatter([trials.cost(t) for t in trials.skipped],
                      [0.02] * len(trials.skipped), marker="x", color=BEST, s=30, zorder=3,
                      transform=axes.get_xaxis_transform(), clip_on=False,
                      label="skipped: over budget, never trained (no accuracy)")
     _confirmations(axes, trials)
-    _mark(axes, trials.baselines(), marker="D", color=BASELINE, size=80,
+    _mark(axes, trials, trials.baselines(), marker="D", color=BASELINE, size=80,
           text=f"{trials.space} baseline", offset=(-12, 12), align="right")
     if trials.best is not None:
-        _mark(axes, [trials.best], marker="*", color=BEST, size=260,
+        _mark(axes, trials, [trials.best], marker="*", color=BEST, size=260,
               text=f"winner: trial {trials.best.number}", offset=(10, 8), align="left")
     axes.set_xlim(left, right)
     axes.margins(y=0.08)
-    axes.set_xlabel(FLOPS_LABEL)
+    axes.set_xlabel(trials.cost_label)
     axes.set_ylabel(ACCURACY_LABEL)
     title = "Pareto front of the two objectives" if trials.multi else "every evaluated trial"
-    axes.set_title(f"Validation accuracy against FLOPs: {title}")
+    axes.set_title(f"Validation accuracy against {trials.cost_name}: {title}")
     axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
     return save_figure(figure, path)
 
@@ -81,17 +83,17 @@ def _confirmations(axes, trials: SearchTrials) -> None:
     originals = {t.number: t for t in trials.complete}
     pairs = [(originals[t.user_attrs[CONFIRM_KEY]], t) for t in trials.confirmations
              if t.user_attrs[CONFIRM_KEY] in originals]
-    axes.scatter([millions(o.user_attrs["flops"]) for o, _ in pairs],
+    axes.scatter([trials.cost(o) for o, _ in pairs],
                  [percent(accuracy_of(c)) for _, c in pairs], marker="_", s=220, lw=2,
                  color="black", zorder=4, label="same trial, another training seed (--confirm)")
 
 
-def _mark(axes, trials, *, marker: str, color: str, size: float, text: str,
+def _mark(axes, owner: SearchTrials, trials, *, marker: str, color: str, size: float, text: str,
           offset: tuple[int, int], align: str) -> None:
     for trial in trials:
         if accuracy_of(trial) is None:
             continue
-        x, y = millions(trial.user_attrs["flops"]), percent(accuracy_of(trial))
+        x, y = owner.cost(trial), percent(accuracy_of(trial))
         axes.scatter([x], [y], marker=marker, s=size, color=color, edgecolors="black",
                      lw=0.6, zorder=5)
         axes.annotate(text, (x, y), xytext=offset, textcoords="offset points", ha=align,

@@ -23,12 +23,17 @@ def search_part(study: optuna.Study, out: Path) -> tuple[list[Path], list[str]]:
     identity = study_identity(study)
     trials = search_trials(study)
     multi = trials.multi
-    reward_label = f"accuracy × (FLOPs/T)^w, {identity['reward']}, w = {identity['w']:g}"
+    latency = trials.cost_name != "FLOPs"
+    reward_label = (f"accuracy × ({'LAT' if latency else 'FLOPs'}/T)^w, {identity['reward']}, "
+                    f"w = {identity['w']:g}")
     sections = [_settings(identity), _top(study)]
-    figures = [plot_accuracy_flops(trials, out / "accuracy_vs_flops.png")]
-    captions = [figure(figures[-1], "validation accuracy against FLOPs", (
-        "Each evaluated trial's validation accuracy against its FLOPs (millions, at the "
-        "target resolution), with the target T, the infeasible region above T·(1+slack) "
+    name = "accuracy_vs_latency.png" if latency else "accuracy_vs_flops.png"
+    figures = [plot_accuracy_flops(trials, out / name)]
+    unit = ("milliseconds per forward pass, from the per-block table" if latency
+            else "millions, at the target resolution")
+    captions = [figure(figures[-1], f"validation accuracy against {trials.cost_name}", (
+        f"Each evaluated trial's validation accuracy against its {trials.cost_name} ({unit}), "
+        "with the target T, the infeasible region above T·(1+slack) "
         "(skipped trials as crosses on the axis), the Pareto front, the baseline and the "
         "winner" + ("; the green band spans the winner's mean accuracy minus 2√2σ, "
                     "σ the accuracy's seed std pooled over the confirmed trials."
@@ -61,6 +66,16 @@ def search_part(study: optuna.Study, out: Path) -> tuple[list[Path], list[str]]:
 
 
 def _settings(identity: dict) -> str:
+    if "target_latency_ms" in identity:
+        target, latency = identity["target_latency_ms"], identity["latency"]
+        return (f"## Search\n\nSpace `{identity['space']}`, latency target T = {target:g} ms "
+                f"per forward pass ({latency['runtime']} on {latency['device']}: "
+                f"{latency['device_name']}, {latency['threads']} thread(s), batch "
+                f"{latency['batch']}), predicted from the per-block table; infeasible above "
+                f"T·(1 + {identity['slack']:g}) = {target * (1 + identity['slack']):.4g} ms, "
+                f"reward `{identity['reward']}` (ACC·(LAT/T)^w, w = {identity['w']:g}), "
+                f"objective `{identity['objective']}`. FLOPs: {FLOP_UNIT}, counted at the "
+                f"target resolution ({identity['target_resolution']} px).")
     target = identity["target_flops"]
     return (f"## Search\n\nSpace `{identity['space']}`, target T = {target:,} FLOPs, "
             f"infeasible above T·(1 + {identity['slack']:g}) = "

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from nas.report._figures import FLOPS_LABEL, LATENCY_LABEL, millions
 from nas.search import best_trial, noise_margin, pooled_seed_std, seed_noise
 from nas.study import CONFIRM_KEY, is_confirmation, is_skipped, study_identity
 
@@ -29,8 +30,10 @@ class SearchTrials:
     """The trials of a search study, as the plots use them.
 
     Attributes:
-        target_flops: T (fvcore FLOPs); budget: T × (1 + slack), above which a candidate is
-            infeasible and never trained.
+        target: T, in the plotted cost unit (millions of fvcore FLOPs, or milliseconds of
+            predicted latency in a latency-targeted study); budget: T × (1 + slack), same unit,
+            above which a candidate is infeasible and never trained.
+        cost_label: the axis label of that cost.
         complete: complete original trials with an accuracy (confirmations excluded).
         pruned: pruned trials that trained at least one epoch.
         skipped: over-budget trials (FLOPs only, never trained).
@@ -41,8 +44,9 @@ class SearchTrials:
         best_mean_accuracy: the winner's accuracy averaged over its seeds (fraction).
     """
 
-    target_flops: float
+    target: float
     budget: float
+    cost_label: str
     multi: bool
     space: str
     complete: list[FrozenTrial]
@@ -58,6 +62,17 @@ class SearchTrials:
         """The within-noise margin of the accuracy (fraction): 2·√2·σ (0 if unknown)."""
         return noise_margin(self.accuracy_seed_std)
 
+    @property
+    def cost_name(self) -> str:
+        """``FLOPs`` or ``predicted latency``: what the target constrains."""
+        return "predicted latency" if self.cost_label == LATENCY_LABEL else "FLOPs"
+
+    def cost(self, trial: FrozenTrial) -> float:
+        """The trial's cost in the plotted unit: MFLOPs, or predicted latency in ms."""
+        if self.cost_label == LATENCY_LABEL:
+            return trial.user_attrs["latency_predicted_ms"]
+        return millions(trial.user_attrs["flops"])
+
     def baselines(self) -> list[FrozenTrial]:
         return [t for t in self.complete + self.pruned if t.user_attrs.get("baseline")]
 
@@ -65,7 +80,7 @@ class SearchTrials:
         """Complete trials no other complete trial beats on both accuracy (up) and FLOPs
         (down), cheapest first."""
         front, best = [], -1.0
-        for trial in sorted(self.complete, key=lambda t: (t.user_attrs["flops"],
+        for trial in sorted(self.complete, key=lambda t: (self.cost(t),
                                                           -accuracy_of(t))):
             if accuracy_of(trial) > best:
                 front.append(trial)
@@ -89,9 +104,12 @@ def search_trials(study: optuna.Study) -> SearchTrials:
         groups.get(trial.user_attrs[CONFIRM_KEY], []).append(accuracy_of(trial))
     best = best_trial(study)
     known = len(study.directions) == 1 and seed_noise(study).seed_std is not None
+    if "target_latency_ms" in identity:
+        target, label = identity["target_latency_ms"], LATENCY_LABEL
+    else:
+        target, label = millions(identity["target_flops"]), FLOPS_LABEL
     return SearchTrials(
-        target_flops=identity["target_flops"],
-        budget=identity["target_flops"] * (1 + identity["slack"]),
+        target=target, budget=target * (1 + identity["slack"]), cost_label=label,
         multi=len(study.directions) == 2, space=identity.get("space", "space"),
         complete=complete, pruned=pruned, skipped=skipped, confirmations=confirmations,
         best=best, accuracy_seed_std=pooled_seed_std(groups.values()) if known else None,

@@ -11,6 +11,7 @@ __getattr__, __dir__, __all__ = attach(__name__, {
     "_rank_check": ["RankCheckOptions", "default_reference", "job_labels", "run_rank_check",
                     "sample_architectures"],
     "_rank_statistics": ["fidelity", "rank_report", "rank_signals"],
+    "_latency": ["validate_latency"],
     "_noise": ["NOISE_MULTIPLE", "noise_margin", "pooled_seed_std", "within_noise"],
     "_options": ["OBJECTIVES", "ProxySettings", "ZERO_COST_PROXIES", "data_slug"],
     "_reward": ["REWARD_MODES", "Reward"],

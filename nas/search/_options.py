@@ -92,3 +92,8 @@ def flops_label(flops: float) -> str:
         if flops >= size:
             return f"{flops / size:g}{suffix}"
     return f"{flops:g}"
+
+
+def latency_label(milliseconds: float) -> str:
+    """12.0 -> '12ms', 0.5 -> '0.5ms'."""
+    return f"{milliseconds:g}ms"

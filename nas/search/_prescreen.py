@@ -1,7 +1,8 @@
 """Zero-cost pre-screening: before the first trial, score K random candidates of the space at
 initialisation with one zero-cost proxy and queue the best as the search's first trials.
 
-Only feasible candidates (target FLOPs within T × (1 + slack)) are scored. The best
+Only feasible candidates (target FLOPs, or predicted latency, within T × (1 + slack)) are
+scored. The best
 ``max(1, min(K // 10, trials // 2))`` are queued, best first, each with the user attribute
 ``prescreen`` = {proxy, score, rank}. It runs once per study (the study records it), so a re-run
 or another worker never queues them again.
@@ -10,12 +11,12 @@ or another worker never queues them again.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import numpy
 import optuna
 
-from nas.arch import to_dict
-from nas.cost import count
+from nas.arch import Arch, to_dict
 from nas.search._evaluate import get_data, proxy_arch
 from nas.search._zero_cost import zero_cost_scores
 from nas.space import Space
@@ -29,9 +30,9 @@ def queued_count(candidates: int, trials: int) -> int:
 
 
 def prescreen(study: optuna.Study, space: Space, *, candidates: int, proxy_name: str,
-              proxy, budget: float, trials: int, seed: int) -> list[dict]:
-    """Score ``candidates`` random feasible architectures with ``proxy_name`` and queue the
-    best; return what was queued (params and score), or nothing if this study already had its
+              proxy, feasible: Callable[[Arch], bool], trials: int, seed: int) -> list[dict]:
+    """Score ``candidates`` random architectures that are ``feasible`` (within the budget) with
+    ``proxy_name`` and queue the best; return what was queued (params and score), or nothing if this study already had its
     pre-screening. Call it under the study lock."""
     if DONE_KEY in study.user_attrs:
         return []
@@ -45,7 +46,7 @@ def prescreen(study: optuna.Study, space: Space, *, candidates: int, proxy_name:
         params = space.random_params(rng)
         target = space.arch(params)
         key = json.dumps(to_dict(target), sort_keys=True)
-        if key in seen or count(target).flops > budget:
+        if key in seen or not feasible(target):
             continue
         seen.add(key)
         arch = proxy_arch(target, num_classes=data.num_classes, resolution=data.resolution,

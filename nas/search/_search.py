@@ -21,10 +21,12 @@ from nas.search._evaluate import (
     train_candidate,
     trained_twin,
 )
+from nas.cost import LatencySettings, LatencyTable, count, default_cache, device_name
+from nas.cost import measure_latency
 from nas.search._fidelity import blind_choices, faithful_resolution
 from nas.search._prescreen import prescreen
 from nas.search._options import OBJECTIVES, ZERO_COST_PROXIES, ProxySettings, data_slug
-from nas.search._options import flops_label
+from nas.search._options import flops_label, latency_label
 from nas.search._reward import Reward
 from nas.search._summary import search_summary, write_best
 from nas.space import PARAMETER_ENCODING, Space, load_space
@@ -39,7 +41,14 @@ class SearchOptions:
 
     Attributes:
         space: search space name (``search_spaces/<name>.yaml``) or YAML path.
-        target_flops: T, the FLOP budget at the space's target resolution (fvcore FLOPs).
+        target_flops: T, the FLOP budget at the space's target resolution (fvcore FLOPs);
+            ignored when ``target_latency_ms`` is given.
+        target_latency_ms: T as a latency in milliseconds per forward pass at the space's
+            target resolution, on this machine (MnasNet's reward on latency): each candidate's
+            latency is predicted from the per-block table of ``latency`` (timing any part it
+            lacks; see :class:`nas.cost.LatencyTable`), and every trained candidate is also
+            measured end to end. ``None``: FLOPs are the target (exact and noise-free).
+        latency: where and how latency is measured (device, runtime, batch, threads).
         reward: ``soft`` or ``hard`` (see :class:`~nas.search.Reward`).
         w: reward exponent override.
         slack: over-budget tolerance: a candidate above T × (1 + slack) is infeasible, in every
@@ -64,6 +73,8 @@ class SearchOptions:
     prescreen: int = 0
     prescreen_proxy: str = "zico"
     confirm: int = 0
+    target_latency_ms: float | None = None
+    latency: LatencySettings = field(default_factory=LatencySettings)
     proxy: ProxySettings = field(default_factory=ProxySettings)
     study: StudySettings = field(default_factory=StudySettings)
 
@@ -71,8 +82,7 @@ class SearchOptions:
         if self.objective not in OBJECTIVES:
             raise ConfigError(f"objective must be one of {', '.join(OBJECTIVES)}, "
                               f"but got {self.objective!r}")
-        Reward(mode=self.reward, target_flops=self.target_flops, exponent=self.w,
-               slack=self.slack)
+        self.reward_function()
         check_int("prescreen", self.prescreen, minimum=0)
         check_int("confirm", self.confirm, minimum=0)
         if self.confirm and self.multi:
@@ -87,14 +97,18 @@ class SearchOptions:
         return self.objective == "multi"
 
     def reward_function(self) -> Reward:
+        if self.target_latency_ms is not None:
+            return Reward(mode=self.reward, target_latency_ms=self.target_latency_ms,
+                          exponent=self.w, slack=self.slack)
         return Reward(mode=self.reward, target_flops=self.target_flops, exponent=self.w,
                       slack=self.slack)
 
     def study_name(self, space: Space) -> str:
         if self.study.name:
             return self.study.name
-        parts = [space.name, data_slug(self.proxy.data), flops_label(self.target_flops),
-                 self.reward]
+        target = (flops_label(self.target_flops) if self.target_latency_ms is None
+                  else latency_label(self.target_latency_ms))
+        parts = [space.name, data_slug(self.proxy.data), target, self.reward]
         if self.multi:
             parts.append("multi")
         if self.study.seed:
@@ -104,9 +118,14 @@ class SearchOptions:
     def identity(self, space: Space) -> dict:
         """What a study is: refused if a re-run under the same name differs in any of it."""
         reward = self.reward_function()
+        if self.target_latency_ms is None:
+            target = {"target_flops": self.target_flops}
+        else:  # a latency target means this device, runtime, batch and threads
+            target = {"target_latency_ms": self.target_latency_ms, "latency": {
+                **self.latency.context(), "device_name": device_name(self.latency.device)}}
         return {
             "kind": "search", "space": space.name, "space_fingerprint": space.fingerprint,
-            "target_flops": self.target_flops, "target_resolution": space.target_resolution,
+            **target, "target_resolution": space.target_resolution,
             "target_num_classes": space.target_num_classes, "reward": self.reward,
             "w": reward.w, "slack": self.slack, "objective": self.objective,
             "seed": self.study.seed, "parameter_encoding": PARAMETER_ENCODING,
@@ -125,6 +144,8 @@ class Prepared:
     study: optuna.Study
     threads: int
     confirmations: int = 0
+    table: LatencyTable | None = None
+    """The per-block latency table (latency targets only)."""
 
     @property
     def total(self) -> int:
@@ -160,8 +181,11 @@ def prepare(options: SearchOptions, *, threads: int | None = None) -> Prepared:
         study.enqueue_trial(space.trial_params(space.baseline_params()),
                             user_attrs={"baseline": True},
                             skip_if_exists=True)
+    table = None
+    if options.target_latency_ms is not None:
+        table = LatencyTable(options.latency, root=options.study.root)
     return Prepared(options, space, reward, name, study, threads,
-                    confirmations=count_confirmations(study))
+                    confirmations=count_confirmations(study), table=table)
 
 
 def make_objective(prepared: Prepared, *, progress: bool) -> Callable[[optuna.Trial], object]:
@@ -173,24 +197,36 @@ def make_objective(prepared: Prepared, *, progress: bool) -> Callable[[optuna.Tr
                                    device=proxy.train.device)
         target = space.sample(trial)
         cost = record_candidate(trial, target)
-        trial.set_user_attr("flops_ratio", round(cost.flops / reward.target_flops, 6))
-        trial.set_constraint("flops", reward.constraint(cost.flops))
-        if cost.flops > reward.budget:  # infeasible in every mode: it can never win
+        if prepared.table is None:
+            spent = cost.flops
+            trial.set_user_attr("flops_ratio", round(cost.flops / reward.target, 6))
+        else:
+            spent = prepared.table.predict(target).latency_ms
+            trial.set_user_attr("latency_predicted_ms", spent)
+            trial.set_user_attr("latency_ratio", round(spent / reward.target, 6))
+        trial.set_constraint(reward.metric, reward.constraint(spent))
+        if spent > reward.budget:  # infeasible in every mode: it can never win
             reason = (f"over the FLOP budget: {cost.flops:,} > {int(reward.budget):,} FLOPs "
-                      f"(T x (1 + slack)); not trained")
-            trial.set_user_attr("skipped", reason)
-            raise optuna.TrialPruned(reason)
+                      if prepared.table is None else
+                      f"over the latency budget: {spent:.3f} > {reward.budget:.3f} ms "
+                      f"predicted ")
+            trial.set_user_attr("skipped", reason + "(T x (1 + slack)); not trained")
+            raise optuna.TrialPruned(reason + "(T x (1 + slack)); not trained")
         confirming = CONFIRM_KEY in trial.user_attrs  # another seed of a top trial
         twin = None if confirming else trained_twin(trial.study, target)
         if twin is not None:  # never train the same network twice: share its result
             share_result(trial, twin)
             return tuple(twin.values) if options.multi else twin.value
         data = get_data(proxy, resolution=proxy.resolution, seed=seed)
+        if prepared.table is not None and not confirming:
+            measured = measure_latency(target, options.latency,
+                                       cache=default_cache(options.study.root))
+            trial.set_user_attr("latency_measured_ms", measured.median_ms)
 
         def on_epoch(result) -> None:
             if options.multi or confirming:
                 return
-            trial.report(reward(result.validation_accuracy, cost.flops), result.epoch)
+            trial.report(reward(result.validation_accuracy, spent), result.epoch)
             if trial.should_prune():
                 raise optuna.TrialPruned(f"pruned after epoch {result.epoch}")
 
@@ -203,9 +239,9 @@ def make_objective(prepared: Prepared, *, progress: bool) -> Callable[[optuna.Tr
             result = train_candidate(trial, target, proxy=proxy, data=data, seed=trial_seed,
                                      threads=prepared.threads, on_epoch=on_epoch,
                                      progress=advance)
-        value = reward(result.accuracy, cost.flops)
+        value = reward(result.accuracy, spent)
         trial.set_user_attr("reward", value)
-        return (result.accuracy, cost.flops) if options.multi else value
+        return (result.accuracy, spent) if options.multi else value
 
     return objective
 
@@ -237,7 +273,9 @@ def run_search(options: SearchOptions, *, progress: bool = True,
         with study_lock(options.study.storage, options.study.root, prepared.name):
             queued = prescreen(prepared.study, prepared.space, candidates=options.prescreen,
                                proxy_name=options.prescreen_proxy, proxy=options.proxy,
-                               budget=prepared.reward.budget, trials=options.study.trials,
+                               feasible=lambda arch: (_cost(prepared, arch)
+                                                      <= prepared.reward.budget),
+                               trials=options.study.trials,
                                seed=options.study.seed)
         if queued and log is not None:
             log(f"prescreen: scored {options.prescreen} candidates with "
@@ -253,10 +291,20 @@ def run_search(options: SearchOptions, *, progress: bool = True,
     best = write_best(run.study, run.name, options.study.root)
     if best is not None:
         run.outputs["best"] = str(best)
-    run.summary = search_summary(run, extra={"target_flops": options.target_flops,
+    target = ({"target_flops": options.target_flops} if options.target_latency_ms is None
+              else {"target_latency_ms": options.target_latency_ms,
+                    "latency": options.latency.context()})
+    run.summary = search_summary(run, extra={**target,
                                              "reward": options.reward,
                                              "proxy_warnings": warnings})
     return run
+
+
+def _cost(prepared: Prepared, arch) -> float:
+    """What the reward's target constrains: FLOPs, or predicted latency in ms."""
+    if prepared.table is None:
+        return count(arch).flops
+    return prepared.table.predict(arch).latency_ms
 
 
 def _worker_entry(options: SearchOptions, threads: int):

@@ -132,6 +132,8 @@ def trial_record(trial: FrozenTrial, study: optuna.Study | None = None) -> dict:
         "params": attrs.get("params"),
         "accuracy": attrs.get("accuracy"),
         "reward": value,
+        "latency_predicted_ms": attrs.get("latency_predicted_ms"),
+        "latency_measured_ms": attrs.get("latency_measured_ms"),
         "feasible": is_feasible(trial) if trial.constraints else None,
         "train_seconds": attrs.get("train_seconds"),
         "blocks": attrs.get("blocks"),
@@ -142,10 +144,11 @@ def trial_record(trial: FrozenTrial, study: optuna.Study | None = None) -> dict:
 
 def trial_frame(trials: list[FrozenTrial], *, limit: int | None = None,
                 value_name: str = "reward", noise: SeedNoise | None = None) -> pandas.DataFrame:
-    """A printable table (FLOPs and params in millions; fvcore FLOPs); with ``noise`` from a
-    confirmed study, the mean reward over seeds, their count and the within-noise mark."""
+    """A printable table (FLOPs and params in millions; fvcore FLOPs; in a latency-targeted
+    study, predicted and measured milliseconds too); with ``noise`` from a confirmed study, the mean reward over seeds, their count and the within-noise mark."""
     rows = []
     confirmed = noise is not None and noise.seed_std is not None
+    latency = any("latency_predicted_ms" in trial.user_attrs for trial in trials[:limit])
     for trial in trials[:limit]:
         record = trial_record(trial)
         seeds = noise.record(trial) if confirmed else {}
@@ -154,6 +157,9 @@ def trial_frame(trials: list[FrozenTrial], *, limit: int | None = None,
             "state": record["state"],
             "MFLOPs": _millions(record["flops"]),
             "M params": _millions(record["params"]),
+            **({"ms predicted": _fixed(record["latency_predicted_ms"], 3),
+                "ms measured": _fixed(record["latency_measured_ms"], 3)}
+               if latency else {}),
             "accuracy": _fixed(record["accuracy"]),
             value_name: _fixed(record["reward"]),
             **({f"mean {value_name}": _fixed(seeds["mean_reward"]),

@@ -183,7 +183,7 @@ def run_worker(study: optuna.Study, objective: TrialObjective, *, settings: Stud
                     skips += 1
                     if skips >= MAX_CONSECUTIVE_SKIPS:
                         raise RunFailed(f"stopped after {skips} consecutive candidates over the "
-                                        f"FLOP budget; raise --flops or --slack, use a "
+                                        f"budget; raise --flops (or --latency) or --slack, use a "
                                         f"smaller search space, or a sampler that learns from "
                                         f"skipped candidates (tpe, evolution; gp does not)")
                 else:

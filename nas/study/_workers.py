@@ -70,6 +70,10 @@ def describe(trial: FrozenTrial, reason: str | None = None) -> str:
     parts = [f"trial {trial.number} {state_label(trial)}"]
     if attrs.get("flops") is not None:
         parts.append(f"{attrs['flops'] / 1e6:,.2f} MFLOPs")
+    if attrs.get("latency_predicted_ms") is not None:
+        measured = attrs.get("latency_measured_ms")
+        parts.append(f"{attrs['latency_predicted_ms']:.3f} ms predicted"
+                     + (f", {measured:.3f} ms measured" if measured is not None else ""))
     if attrs.get("accuracy") is not None:
         parts.append(f"accuracy {attrs['accuracy']:.4f}")
     if trial.values is not None and len(trial.values) == 1:

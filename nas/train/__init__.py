@@ -6,7 +6,7 @@ from nas._lazy import attach
 __getattr__, __dir__, __all__ = attach(__name__, {
     "_config": ["OPTIMIZERS", "SCHEDULES", "TrainConfig"],
     "_full": ["FullTrainOptions", "FullTrainResult", "initialise_from", "load_checkpoint",
-              "state_dict_of", "train_full"],
+              "load_trained", "state_dict_of", "train_full"],
     "_trainer": ["EpochResult", "FitResult", "Timing", "Trainer", "TrainingError", "fit",
                  "flips", "resolve_device", "steps_per_epoch"],
 })

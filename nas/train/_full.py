@@ -17,7 +17,7 @@ import torch
 
 from nas._errors import ConfigError
 from nas._files import atomic_write
-from nas.arch import Arch, to_dict
+from nas.arch import Arch, from_dict, to_dict
 from nas.cost import FLOP_UNIT, count
 from nas.data import ImageData, load_data
 from nas.model import build_model
@@ -117,6 +117,18 @@ def state_dict_of(document: object, source: str) -> dict[str, torch.Tensor]:
         raise ConfigError(f"checkpoint {source!r} must hold a state dict (parameter names "
                           f"mapped to tensors), but got {type(document).__name__}")
     return document
+
+
+def load_trained(path: str | Path) -> tuple[Arch, dict[str, torch.Tensor]]:
+    """The architecture and weights of a checkpoint written by ``nas train`` (read with
+    ``weights_only=True``). A plain state dict names no architecture: a one-line ConfigError."""
+    document = load_checkpoint(path)
+    if not isinstance(document, dict) or "arch" not in document:
+        raise ConfigError(f"checkpoint {str(path)!r} must hold its architecture ('arch', as "
+                          f"nas train writes it), but it has none; a plain state dict cannot "
+                          f"be rebuilt into a network without the architecture's config")
+    arch = from_dict(document["arch"], source=f"checkpoint {str(path)!r}")
+    return arch, state_dict_of(document, str(path))
 
 
 def initialise_from(model: torch.nn.Module, path: str) -> list[str]:

@@ -20,11 +20,13 @@ def test_preset_stages_round_trip(name):
 
 def test_random_stages_round_trip_both_ways():
     rng = random.Random(0)
-    for _ in range(500):
-        stage = random_stage(rng, max_channels=2048)
+    stages = [random_stage(rng, max_channels=2048) for _ in range(500)]
+    for stage in stages:
         text = encode(stage)
         assert decode(text) == stage
         assert encode(decode(text)) == text
+    assert {(s.block_type, s.skip) for s in stages} == {
+        (block_type, skip) for block_type in ("ds", "ir", "er", "cn") for skip in (True, False)}
 
 
 @pytest.mark.parametrize("text", [
@@ -33,6 +35,10 @@ def test_random_stages_round_trip_both_ways():
     "er_r4_k3_s1_e4_c48_noskip",
     "ir_r1_k7_s1_e4.5_c100_se0.0625_noskip",
     "ir_r1_k3_s1_e3_c8_se0.0001",
+    "cn_r1_k3_s1_e1_c16_skip",
+    "cn_r1_k3_s1_e1_c16",
+    "cn_r2_k3_s1_e1_c24_skip",
+    "cn_r1_k5_s2_e1_c32",
 ])
 def test_canonical_strings_round_trip(text):
     assert encode(decode(text)) == text
@@ -49,9 +55,21 @@ def test_decode_accepts_any_token_order_and_encodes_canonically():
     assert encode(decode("ir_c24_se0.25_e6_s2_k3_r2")) == "ir_r2_k3_s2_e6_c24_se0.25"
 
 
+def test_cn_residual_is_off_unless_skip_and_the_default_flag_is_not_written():
+    assert decode("cn_r1_k3_s1_e1_c16_skip") == Stage(
+        block_type="cn", repeats=1, kernel_size=3, stride=1, expand_ratio=1.0, out_channels=16,
+        se_ratio=0.0, skip=True)
+    assert decode("cn_r1_k3_s1_e1_c16").skip is False
+    assert encode(decode("cn_r1_k3_s1_e1_c16_noskip")) == "cn_r1_k3_s1_e1_c16"
+    for text in ("ds_r1_k3_s1_e1_c16_skip", "ir_r2_k3_s2_e6_c24_skip", "er_r1_k3_s1_e4_c24_skip"):
+        assert decode(text).skip is True
+        assert encode(decode(text)) == text.removesuffix("_skip")
+    assert encode(decode("er_r1_k3_s1_e4_c24_noskip")) == "er_r1_k3_s1_e4_c24_noskip"
+
+
 @pytest.mark.parametrize("text, message", [
     ("ir_r2_k4_s2_e6_c24", "kernel_size must be an odd integer >= 1, but got 4"),
-    ("xx_r2_k3_s2_e6_c24", "block type must be one of ds, ir, er, but got 'xx'"),
+    ("xx_r2_k3_s2_e6_c24", "block type must be one of ds, ir, er, cn, but got 'xx'"),
     ("ir_r2_k3_s2_e6", "must give r, k, s, e and c, but got no out_channels"),
     ("ir_r2_k3_s3_e6_c24", "stride must be 1 or 2, but got 3"),
     ("ir_r0_k3_s1_e6_c24", "repeats must be an integer >= 1, but got 0"),
@@ -64,6 +82,12 @@ def test_decode_accepts_any_token_order_and_encodes_canonically():
     ("ds_r1_k3_s1_e6_c16", "expand_ratio must be 1 for a ds block, but got 6.0"),
     ("ir_r1_k3_s1_e6_c16_se1.5", "se_ratio must be a number >= 0 and <= 1, but got 1.5"),
     ("", "block string must be a non-empty string"),
+    ("cn_r1_k3_s1_e4_c16", "expand_ratio must be 1 for a cn block, but got 4.0"),
+    ("cn_r1_k3_s1_e1_c16_se0.25", "se_ratio must be 0 for a cn block"),
+    ("cn_r1_k3_s1_c16_skip", "must give r, k, s, e and c, but got no expand_ratio"),
+    ("cn_r1_k3_s1_e1_c16_skip_noskip", "each token may appear once, but got skip/noskip twice"),
+    ("ir_r1_k3_s1_e6_c16_nre", "token must be one of r, k, s, e, c, se (followed by a number), "
+                               "skip or noskip, but got 'nre'"),
 ])
 def test_decode_rejects_with_message(text, message):
     with pytest.raises(ConfigError, match=None) as raised:

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import random
 
@@ -5,7 +6,18 @@ import pytest
 import yaml
 
 from nas._errors import ConfigError
-from nas.arch import PRESET_NAMES, dumps, load, loads, preset, save, to_dict
+from nas.arch import (
+    EFFICIENTNET_B0,
+    PRESET_NAMES,
+    decode,
+    dumps,
+    from_document,
+    load,
+    loads,
+    preset,
+    save,
+    to_dict,
+)
 from tests.conftest import random_arch
 
 
@@ -61,11 +73,15 @@ def test_invalid_documents_are_rejected(edit, message):
     ("stages: [a, b\n", "yaml", "must be valid YAML"),
     ("!!python/object/apply:os.system ['echo hi']\n", "yaml", "must be valid YAML"),
     ('{"stages": [}', "json", "must be valid JSON"),
-    ("- just\n- a list\n", "yaml", "must be a mapping of architecture fields, but got list"),
+    ("- just\n- a list\n", "yaml", "config: item 0: block string 'just': block type must be"),
+    ("- 1\n", "yaml", "config: item 0 must be a timm block string or a non-empty list of them"),
+    ("42\n", "yaml", "must be a mapping of architecture fields (ours, or timm's with arch_def) "
+                     "or a list of timm block strings, but got int"),
 ])
 def test_unparseable_text_is_rejected(text, format, message):
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(ConfigError) as raised:
         loads(text, format)
+    assert message in str(raised.value)
 
 
 def test_missing_and_directory_paths_are_rejected(tmp_path):
@@ -73,3 +89,32 @@ def test_missing_and_directory_paths_are_rejected(tmp_path):
         load(tmp_path / "absent.yaml")
     with pytest.raises(ConfigError, match="must be a file, but it is a directory"):
         load(tmp_path)
+
+
+CN_CONFIGS = {
+    "with residual": ("cn_r1_k3_s1_e1_c16_skip", True),
+    "without residual": ("cn_r1_k3_s1_e1_c16", False),
+}
+
+
+@pytest.mark.parametrize("name", list(CN_CONFIGS))
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+def test_cn_configs_round_trip(tmp_path, name, suffix):
+    text, skip = CN_CONFIGS[name]
+    arch = dataclasses.replace(EFFICIENTNET_B0, stem_channels=16,
+                               stages=(decode(text), *EFFICIENTNET_B0.stages[1:]))
+    path = tmp_path / f"cn{suffix}"
+    save(arch, path)
+    assert load(path) == arch and load(path).stages[0].skip is skip
+    document = yaml.safe_load(path.read_text())  # JSON is YAML
+    assert document["stages"][0] == text
+
+
+def test_documents_are_told_apart_by_shape():
+    ours = to_dict(EFFICIENTNET_B0)
+    assert from_document(ours, source="b0") == EFFICIENTNET_B0
+    timm = {"arch_def": [[text] for text in ours["stages"]]}
+    assert from_document(timm, source="b0") == EFFICIENTNET_B0  # every other key defaults to B0
+    assert from_document(ours["stages"], source="b0") == EFFICIENTNET_B0
+    with pytest.raises(ConfigError, match="b0: keys must be among stages"):
+        from_document({**ours, "input_size": [3, 224, 224]}, source="b0")  # ours stays strict

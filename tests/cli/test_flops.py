@@ -1,10 +1,13 @@
+import dataclasses
 import json
+import random
 
 import pytest
 
 from nas.arch import save
 from nas.arch import preset
-from tests.conftest import REFERENCE
+from nas.cost import count
+from tests.conftest import REFERENCE, random_arch
 
 
 @pytest.mark.parametrize("n", range(8))
@@ -42,7 +45,7 @@ def test_flops_of_a_config_file_with_overrides(cli, tmp_path):
     (["efficientnet-b0", "--classes", "ten"], "--classes: must be an integer >= 1"),
     (["bad.yaml"], "must be valid YAML"),
     (["evil.yaml"], "must be valid YAML"),
-    (["list.yaml"], "must be a mapping"),
+    (["list.yaml"], "item 0 must be a timm block string or a non-empty list of them"),
     (["."], "must be a file, but it is a directory"),
 ])
 def test_bad_input_is_one_line_exit_2(cli, tmp_path, args, message):
@@ -64,3 +67,55 @@ def test_help_explains_options(cli):
         assert result.returncode == 0
     assert "--resolution" in cli("flops", "--help").stdout
     assert "one fused multiply-add = one FLOP" in cli("--help").stdout
+
+
+def exportable_random_arch():
+    """The first random architecture with a plain-conv stage that timm keeps as it is."""
+    def up(channels):
+        return -(-channels // 8) * 8
+
+    for seed in range(1000):
+        arch = random_arch(random.Random(seed))
+        arch = dataclasses.replace(arch, stem_channels=up(arch.stem_channels), stages=tuple(
+            dataclasses.replace(stage, out_channels=up(stage.out_channels))
+            for stage in arch.stages))
+        if any(stage.block_type == "cn" for stage in arch.stages):
+            return arch
+    raise AssertionError("no random architecture with a cn stage")
+
+
+def test_flops_of_every_timm_export_equal_the_original(cli, tmp_path):
+    arch = exportable_random_arch()
+    save(arch, tmp_path / "random.yaml")
+    cost = count(arch)
+    for target, name in (("efficientnet-b0", "b0"), ("efficientnetv2-s", "v2s"),
+                         ("random.yaml", "random")):
+        exported = cli("export", target, "--format", "timm", "-o", f"{name}.timm.json")
+        assert exported.returncode == 0, exported.stderr
+        original = json.loads(cli("flops", target, "--json").stdout)
+        result = cli("flops", f"{name}.timm.json", "--json")
+        assert result.returncode == 0, result.stderr
+        document = json.loads(result.stdout)
+        assert (document["params"], document["flops"], document["resolution"]) == (
+            original["params"], original["flops"], original["resolution"])
+    assert (document["params"], document["flops"]) == (cost.params, cost.flops)
+
+
+def test_flops_of_efficientnetv2_s_and_its_alias(cli):
+    for name in ("efficientnetv2-s", "efficientnetv2_s"):
+        document = json.loads(cli("flops", name, "--json").stdout)
+        assert (document["params"], document["flops"]) == (21_458_488, 8_437_262_336)
+    assert "cn_r2_k3_s1_e1_c24_skip" in cli("flops", "efficientnetv2-s").stdout
+    assert "efficientnetv2-s" in cli("flops", "--help").stdout
+
+
+def test_flops_of_a_timm_block_list(cli, tmp_path):
+    (tmp_path / "blocks.yaml").write_text("- cn_r1_k3_s1_c32_skip\n- er_r2_k3_s2_e4_c48\n")
+    document = json.loads(cli("flops", "blocks.yaml", "--json").stdout)
+    assert [row["block_string"] for row in document["stages"][1:3]] == [
+        "cn_r1_k3_s1_e1_c32_skip", "er_r2_k3_s2_e4_c48"]
+    (tmp_path / "bad.json").write_text('{"arch_def": [["ir_r1_k3_s1_e6_c24_nre"]]}')
+    result = cli("flops", "bad.json")
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "bad.json: arch_def[0][0]: block string 'ir_r1_k3_s1_e6_c24_nre': token 'nre'" in \
+        result.stderr

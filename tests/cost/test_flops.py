@@ -1,22 +1,30 @@
+import dataclasses
 import random
 
 import pytest
 import torch
 
-from nas.arch import EFFICIENTNET_B0, PRESET_NAMES, preset
+from nas.arch import (
+    EFFICIENTNET_B0,
+    EFFICIENTNET_TABLE,
+    EFFICIENTNETV2_S,
+    PRESET_NAMES,
+    decode,
+    preset,
+)
 from nas.cost import count
 from nas.model import build_model
 from tests.conftest import REFERENCE, fvcore_flops, random_arch
 
 
-@pytest.mark.parametrize("name", PRESET_NAMES)
+@pytest.mark.parametrize("name", list(EFFICIENTNET_TABLE))
 def test_presets_match_reference_exactly(name):
     cost = count(preset(name))
     assert (cost.params, cost.flops) == (REFERENCE["models"][name]["params"],
                                           REFERENCE["models"][name]["flops"])
 
 
-@pytest.mark.parametrize("name", PRESET_NAMES)
+@pytest.mark.parametrize("name", PRESET_NAMES)  # efficientnetv2-s at 384: the one big count
 def test_presets_match_fvcore_and_numel(name):
     arch = preset(name)
     model = build_model(arch)
@@ -37,7 +45,8 @@ def test_random_configs_match_fvcore_and_numel(seed):
 def test_random_configs_cover_the_space():
     arches = [random_arch(random.Random(seed)) for seed in range(200)]
     stages = [stage for arch in arches for stage in arch.stages]
-    assert {s.block_type for s in stages} == {"ds", "ir", "er"}
+    assert {(s.block_type, s.skip) for s in stages} == {
+        (block_type, skip) for block_type in ("ds", "ir", "er", "cn") for skip in (True, False)}
     assert {s.kernel_size for s in stages} == {3, 5, 7}
     assert {s.expand_ratio for s in stages} == {1.0, 3.0, 4.0, 6.0}
     assert {s.se_ratio for s in stages} == {0.0, 0.25}
@@ -61,3 +70,24 @@ def test_overrides_and_stage_rows():
 def test_count_does_not_build_a_model(monkeypatch):
     monkeypatch.setattr(torch.nn.Module, "__init__", None)  # any model construction would fail
     assert count(EFFICIENTNET_B0).flops == REFERENCE["models"]["efficientnet-b0"]["flops"]
+
+
+def test_efficientnetv2_s_exact_cost():
+    """timm's tf_efficientnetv2_s has the same 21,458,488 parameters (timm 1.0.31); fvcore on
+    it (with our padding) gives the same FLOPs at 384 px."""
+    cost = count(EFFICIENTNETV2_S)
+    assert (cost.params, cost.flops, cost.resolution) == (21_458_488, 8_437_262_336, 384)
+    assert [row.out_size for row in cost.stages] == [192, 192, 96, 48, 24, 24, 12, 1]
+    assert cost.stages[1].params == 2 * (24 * 24 * 9 + 2 * 24)  # two 3×3 convs + batch norms
+
+
+@pytest.mark.parametrize("text", ["cn_r1_k3_s1_e1_c16_skip", "cn_r1_k3_s1_e1_c16",
+                                  "cn_r2_k5_s2_e1_c24"])
+def test_plain_conv_stages_match_fvcore_and_numel(text):
+    arch = dataclasses.replace(EFFICIENTNET_B0, stem_channels=16, resolution=48,
+                               stages=(decode(text), *EFFICIENTNET_B0.stages[1:3]))
+    model = build_model(arch)
+    assert model.stages[0][0].residual is text.endswith("_skip")
+    cost = count(arch)
+    assert cost.params == sum(p.numel() for p in model.parameters())
+    assert cost.flops == fvcore_flops(model, arch.resolution)

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from nas.model import Conv2d, FusedMBConv, MBConv
+from nas.model import Conv2d, ConvBlock, FusedMBConv, MBConv
 
 
 def with_plain_convolutions(module: nn.Module) -> nn.Module:
@@ -34,6 +34,12 @@ BLOCKS = {
     "er k3 full convolution, squeeze-excite, residual": lambda: FusedMBConv(
         in_channels=16, out_channels=16, mid_channels=48, kernel_size=3, stride=1,
         squeeze_channels=4, residual=True, drop_path_rate=0.0, activation="hard_swish"),
+    "cn k3 plain convolution, residual": lambda: ConvBlock(
+        in_channels=16, out_channels=16, kernel_size=3, stride=1, residual=True,
+        drop_path_rate=0.0, activation="relu6"),
+    "cn k1 plain convolution, stride 2": lambda: ConvBlock(
+        in_channels=16, out_channels=24, kernel_size=1, stride=2, residual=False,
+        drop_path_rate=0.0, activation="swish"),
 }
 
 
@@ -64,3 +70,19 @@ def test_shortcuts_on_1x1_maps_equal_the_convolutions(name, mode):
     for parameter_name, parameter in block.named_parameters():
         torch.testing.assert_close(parameter.grad, gradients[parameter_name].grad, rtol=0,
                                    atol=1e-6)
+
+
+def test_plain_conv_block_is_conv_norm_activation_then_residual():
+    torch.manual_seed(0)
+    block = ConvBlock(in_channels=8, out_channels=8, kernel_size=3, stride=1, residual=True,
+                      drop_path_rate=0.5, activation="relu").eval()
+    conv, norm, activation = block.conv
+    assert (conv.kernel_size, conv.stride, conv.groups, conv.bias) == ((3, 3), (1, 1), 1, None)
+    assert isinstance(activation, nn.ReLU) and block.drop_path.rate == 0.5
+    x = torch.randn(2, 8, 5, 5)
+    expected = torch.relu(norm(nn.functional.conv2d(x, conv.weight, padding=1))) + x
+    torch.testing.assert_close(block(x), expected)
+    plain = ConvBlock(in_channels=8, out_channels=16, kernel_size=3, stride=2, residual=False,
+                      drop_path_rate=0.5, activation="relu")
+    assert isinstance(plain.drop_path, nn.Identity)
+    assert plain(x).shape == (2, 16, 3, 3)

@@ -87,3 +87,58 @@ def test_reset_classifier_and_features():
     x = torch.randn(2, 3, 32, 32)
     assert model.forward_features(x).shape == (2, 64)
     assert model(x).shape == (2, 3)
+
+
+@pytest.mark.parametrize("mode", ["eval", "train"])
+def test_tracing_takes_no_shape_shortcut(mode):
+    """Traced where the deep stages see 1×1 maps (8 px), the graph holds plain convolutions:
+    no TracerWarning from our code, and it gives the eager output for another batch and
+    resolution (eval mode: the 1×1-convolution shortcut; training: the depthwise one too)."""
+    import warnings
+    from pathlib import Path
+
+    import nas
+
+    torch.manual_seed(0)
+    model = build_model(tiny(dropout=0.0, drop_path_rate=0.0)).train(mode == "train")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        # training: batch norm's running statistics change between trace and check
+        traced = torch.jit.trace(model, torch.randn(2, 3, 8, 8), check_trace=mode == "eval")
+    tracer_warnings = [w for w in caught if issubclass(w.category, torch.jit.TracerWarning)]
+    if mode == "train":  # torch's batch norm tests its batch size in Python when training
+        package = Path(nas.__file__).parent
+        tracer_warnings = [w for w in tracer_warnings if Path(w.filename).is_relative_to(package)]
+    assert not tracer_warnings, [str(w.message) for w in tracer_warnings]
+    for shape in ((3, 3, 8, 8), (3, 3, 32, 32)):
+        x = torch.randn(shape)
+        torch.testing.assert_close(traced(x), model(x), rtol=1e-5, atol=1e-6)
+
+
+def test_fvcore_counts_1x1_maps_like_the_analytic_count():
+    from nas.cost import count
+    from tests.conftest import fvcore_flops
+
+    arch = tiny(resolution=8)  # stages 3 and 4 run on 1×1 maps
+    assert fvcore_flops(build_model(arch), 8) == count(arch).flops
+
+
+def test_plain_conv_stages_build_and_residual_ones_start_as_the_identity():
+    from nas.model import ConvBlock
+
+    arch = tiny(stages=tuple(decode(t) for t in (
+        "cn_r2_k3_s1_e1_c32_skip", "cn_r1_k3_s2_e1_c16", "cn_r1_k5_s1_e1_c16_skip",
+        "er_r1_k3_s2_e4_c24")), drop_path_rate=0.2)
+    model = build_model(arch)
+    blocks = [block for stage in model.stages for block in stage]
+    assert [type(block) for block in blocks] == [ConvBlock] * 4 + [FusedMBConv]
+    assert [block.residual for block in blocks[:4]] == [True, True, False, True]
+    assert blocks[1].drop_path.rate == pytest.approx(0.2 * 1 / 5)
+    assert isinstance(blocks[2].drop_path, torch.nn.Identity)
+    assert not blocks[2].conv[1].weight.eq(0).any()  # only residual branches start at zero
+    x = torch.randn(2, 32, 9, 9)
+    for mode in (False, True):
+        model.train(mode)
+        torch.testing.assert_close(blocks[0](x), x, rtol=0, atol=0)
+    model.eval()
+    assert model(torch.randn(2, 3, 32, 32)).shape == (2, 10)
