@@ -1,7 +1,8 @@
 """Measured latency of an architecture end to end, on this machine, stored and cached.
 
-A measurement builds the network (random weights: latency does not depend on them), puts it in
-eval mode, and times one forward pass of a (batch, 3, R, R) input by the rule of
+A measurement builds the network (random weights: latency does not depend on them; three
+separately built copies by default, see :class:`~nas.cost.LatencySettings`), puts it in eval
+mode, and times one forward pass of a (batch, 3, R, R) input by the rule of
 :mod:`nas.cost._timing`, with threads pinned and CUDA synchronised before each clock read.
 Results are cached in ``studies/latency/measurements.json`` by (architecture, device, runtime,
 resolution, batch, threads, software versions): asking again returns the stored result.
@@ -13,6 +14,7 @@ import dataclasses
 import datetime
 import functools
 import hashlib
+import itertools
 import json
 import os
 import platform
@@ -80,40 +82,45 @@ def check_device(settings: LatencySettings) -> None:
         require_deploy("latency in onnxruntime")
 
 
-def time_module(module, input_shape: tuple[int, ...], settings: LatencySettings) -> Timing:
-    """Time ``module`` (a torch module, put in eval mode) on a random input of ``input_shape``,
-    in the runtime and on the device of ``settings``."""
+def time_module(build: Callable[[], object], input_shape: tuple[int, ...],
+                settings: LatencySettings) -> Timing:
+    """Time the torch module that ``build()`` returns (in eval mode) on a random input of
+    ``input_shape``, in the runtime and on the device of ``settings``; the runs cycle through
+    ``settings.instances`` separately built copies and their samples are pooled."""
     import torch
 
-    module = module.eval()
     generator = torch.Generator().manual_seed(0)
     example = torch.randn(input_shape, generator=generator)
     with pinned_threads(settings.threads):
         if settings.runtime == "onnxruntime":
-            return _time_onnx(module, example, settings)
+            return _time_onnx(build, example, settings)
         device = torch.device(settings.device)
-        module = module.to(device)
+        modules = [build().eval().to(device) for _ in range(settings.instances)]
         example = example.to(device)
         synchronize = torch.cuda.synchronize if device.type == "cuda" else None
+        turn = itertools.count()
 
         def run() -> None:
             with torch.inference_mode():
-                module(example)
+                modules[next(turn) % len(modules)](example)
 
         return time_runs(run, settings, synchronize=synchronize)
 
 
-def _time_onnx(module, example, settings: LatencySettings) -> Timing:
+def _time_onnx(build, example, settings: LatencySettings) -> Timing:
     from nas.model import export_onnx, onnx_session
 
     with tempfile.TemporaryDirectory(prefix="nas-latency-") as directory:
         path = Path(directory) / "model.onnx"
         batch, channels, side, _ = example.shape
-        export_onnx(module, path, resolution=side, batch=batch, channels=channels)
-        session = onnx_session(path, threads=settings.threads, device=settings.device)
-        name = session.get_inputs()[0].name
+        export_onnx(build(), path, resolution=side, batch=batch, channels=channels)
+        sessions = [onnx_session(path, threads=settings.threads, device=settings.device)
+                    for _ in range(settings.instances)]
+        name = sessions[0].get_inputs()[0].name
         feed = {name: example.numpy()}
-        return time_runs(lambda: session.run(None, feed), settings)
+        turn = itertools.count()
+        return time_runs(lambda: sessions[next(turn) % len(sessions)].run(None, feed),
+                         settings)
 
 
 def architecture_key(arch: Arch) -> dict:
@@ -199,8 +206,8 @@ def measure_latency(arch: Arch, settings: LatencySettings = LatencySettings(), *
         stored = cache.get(key)
         if stored is not None:
             return Latency.from_dict(stored, cached=True)
-    model = (build or build_model)(arch)
-    timing = time_module(model, (settings.batch, 3, resolution, resolution), settings)
+    timing = time_module(lambda: (build or build_model)(arch),
+                         (settings.batch, 3, resolution, resolution), settings)
     result = Latency(
         median_ms=round(timing.median_ms, 6), p90_ms=round(timing.p90_ms, 6),
         interval_ms=tuple(round(value, 6) for value in timing.interval_ms), runs=timing.runs,

