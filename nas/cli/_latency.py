@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
             ("versions", ", ".join(f"{name} {version}"
                                    for name, version in result.versions.items())),
             ("measured", result.measured_at + (" (stored result)" if result.cached else ""))]
-    print_table(pandas.DataFrame(rows, columns=["", "value"]), left=("", "value"),
+    print_table(pandas.DataFrame(rows, columns=["measure", "value"]), left=("measure", "value"),
                 title=f"{args.target}: latency in {LATENCY_UNIT}")
     return 0
 

@@ -80,8 +80,9 @@ def add_parser(subparsers) -> None:
                        help="over-budget tolerance: candidates above T x (1 + slack) are "
                             "infeasible and never trained")
     group.add_argument("--objective", choices=("single", "multi"), default="single",
-                       help="single: the reward; multi: (accuracy up, FLOPs down) with NSGA-II, "
-                            "reporting the Pareto front")
+                       help="single: the reward; multi: (accuracy up, FLOPs down; with "
+                            "--latency, predicted latency down) with NSGA-II, reporting the "
+                            "Pareto front")
     group.add_argument("--baseline", action="store_true",
                        help="enqueue the space's baseline (EfficientNet-B0) as the first trial")
     group.add_argument("--confirm", type=non_negative_int, default=0, metavar="K",

@@ -1,5 +1,6 @@
-"""``nas search``: sample architectures from a space, count their FLOPs at the target, train
-proxies on real data, and reward accuracy under the FLOP budget, as resumable Optuna studies."""
+"""``nas search``: sample architectures from a space, count their FLOPs (or predict their
+latency) at the target, train proxies on real data, and reward accuracy under the FLOP (or
+latency) budget, as resumable Optuna studies."""
 
 from __future__ import annotations
 
