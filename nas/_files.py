@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from nas._errors import ConfigError
@@ -38,27 +41,58 @@ def _umask() -> int:
     return mask
 
 
-def atomic_write(path: str | os.PathLike, data: str | bytes) -> Path:
-    """Write ``data`` to ``path`` via a synced temporary file and ``os.replace``; return the
-    path. The file gets the mode a plain ``open(path, "w")`` would (``0666 & ~umask``, e.g.
-    0644), not the temporary file's 0600. An unwritable path is a ConfigError."""
+@contextlib.contextmanager
+def staged(path: str | os.PathLike) -> Iterator[Path]:
+    """A temporary file beside ``path`` that replaces it (``os.replace``) when the block
+    succeeds and is removed when it fails, so ``path`` never holds a half-written or unchecked
+    file. It has the mode a plain ``open(path, "w")`` would give (``0666 & ~umask``, e.g.
+    0644), not a temporary file's 0600. An unwritable path is a ConfigError."""
     path = Path(path)
     try:
         if path.is_dir():
             raise IsADirectoryError(21, "it is a directory")
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            os.fchmod(handle, 0o666 & ~_umask())
+        finally:
+            os.close(handle)
     except OSError as error:
         raise ConfigError(f"{str(path)!r} must be a writable file path, but got "
                           f"{error.strerror or error}") from None
+    temporary = Path(name)
     try:
-        os.fchmod(handle, 0o666 & ~_umask())
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data.encode("utf-8") if isinstance(data, str) else data)
-            stream.flush()
-            os.fsync(stream.fileno())  # a power cut leaves the old file or the new one
+        yield temporary
         os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
-    return path
+
+
+def atomic_write(path: str | os.PathLike, data: str | bytes) -> Path:
+    """Write ``data`` to ``path`` via a synced temporary file (:func:`staged`); return the
+    path."""
+    with staged(path) as temporary, open(temporary, "wb") as stream:
+        stream.write(data.encode("utf-8") if isinstance(data, str) else data)
+        stream.flush()
+        os.fsync(stream.fileno())  # a power cut leaves the old file or the new one
+    return Path(path)
+
+
+@contextlib.contextmanager
+def file_lock(path: str | os.PathLike, *, what: str = "lock file") -> Iterator[None]:
+    """An exclusive ``flock`` on ``path`` (created if missing) between local processes, held
+    for the block."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "a+")
+    except OSError as error:
+        raise ConfigError(f"{what} {str(path)!r} must be in a writable directory, but got "
+                          f"{error.strerror or error}") from None
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

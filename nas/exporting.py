@@ -38,15 +38,13 @@ document reads back (``nas.arch.load``/``from_timm``) as the architecture it cam
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import os
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 from nas._errors import ConfigError
+from nas._files import staged
 from nas.arch import (
     BATCH_NORM_EPS,
     TIMM_OUTPUT_STRIDE,
@@ -116,28 +114,6 @@ def export(arch: Arch, format: str) -> str:
 ONNX_TOLERANCE = 1e-4  # the largest absolute difference of logits onnxruntime vs PyTorch
 
 
-@contextlib.contextmanager
-def _staged(path: Path) -> Iterator[Path]:
-    """A temporary path beside ``path``: moved onto ``path`` when the block succeeds, removed
-    when it fails, so ``path`` never holds a half-written or unchecked file."""
-    try:
-        if path.is_dir():
-            raise IsADirectoryError(21, "it is a directory")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(handle)
-    except OSError as error:
-        raise ConfigError(f"{str(path)!r} must be a writable file path, but got "
-                          f"{error.strerror or error}") from None
-    staged = Path(name)
-    try:
-        yield staged
-        os.replace(staged, path)
-    except BaseException:
-        staged.unlink(missing_ok=True)
-        raise
-
-
 def _load_weights(model, state_dict: dict) -> None:
     """Load ``state_dict`` into ``model``, strictly; a mismatch is a one-line ConfigError."""
     own = model.state_dict()
@@ -188,11 +164,11 @@ def write_onnx(arch: Arch, path: str | os.PathLike, *, state_dict: dict | None =
         _load_weights(model, state_dict)
     path = Path(path)
     batches = (1, 4) if dynamic_batch else (1,)
-    with _staged(path) as staged:
-        export_onnx(model, staged, resolution=resolution, dynamic_batch=dynamic_batch)
-        checks = (check_onnx(model, staged, batches=batches, tolerance=ONNX_TOLERANCE)
+    with staged(path) as staging:
+        export_onnx(model, staging, resolution=resolution, dynamic_batch=dynamic_batch)
+        checks = (check_onnx(model, staging, batches=batches, tolerance=ONNX_TOLERANCE)
                   if check else [])
-        opset, size = _opset_of(staged), staged.stat().st_size
+        opset, size = _opset_of(staging), staging.stat().st_size
     batch = "batch" if dynamic_batch else 1
     return {
         "format": "onnx",

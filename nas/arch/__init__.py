@@ -46,6 +46,7 @@ from nas.arch._presets import (
 )
 from nas.arch._scale import (
     MAX_COEFFICIENT,
+    make_divisible,
     round_channels,
     round_repeats,
     round_resolution,
@@ -66,8 +67,8 @@ __all__ = [
     "encode", "format_number", "FORMATS", "dumps", "from_dict", "load", "loads", "parse_document",
     "save",
     "to_dict", "EFFICIENTNET_B0", "EFFICIENTNET_TABLE", "PRESET_NAMES", "ScalingRow",
-    "from_table_row", "load_target", "preset", "MAX_COEFFICIENT", "round_channels", "round_repeats",
-    "round_resolution", "scale",
+    "from_table_row", "load_target", "preset", "MAX_COEFFICIENT", "make_divisible",
+    "round_channels", "round_repeats", "round_resolution", "scale",
     "BATCH_NORM_EPS", "default_skip", "total_stride", "from_document", "EFFICIENTNETV2_S",
     "PRESET_ALIASES", "TIMM_OUTPUT_STRIDE", "TIMM_PAD_TYPE", "check_timm_channels", "from_timm",
     "timm_make_divisible", "timm_stage_repeats",

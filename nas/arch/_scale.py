@@ -17,19 +17,22 @@ MAX_COEFFICIENT = 100.0
 """Largest width, depth or resolution coefficient ``scale`` accepts (B7 uses 3.1 at most)."""
 
 
-def round_channels(channels: int, width_coefficient: float, divisor: int = CHANNEL_DIVISOR) -> int:
-    """Scale ``channels`` by ``width_coefficient`` and round to a multiple of ``divisor``.
+def make_divisible(value: float, divisor: int = CHANNEL_DIVISOR, round_limit: float = 0.9) -> int:
+    """The one channel-rounding rule (EfficientNet's, and timm's ``make_divisible``): the nearest
+    multiple of ``divisor`` (halves up), at least ``divisor``, and one ``divisor`` more where that
+    falls below ``round_limit × value``."""
+    rounded = max(divisor, int(value + divisor / 2) // divisor * divisor)
+    return rounded + divisor if rounded < round_limit * value else rounded
 
-    Rounds to the nearest multiple (halves up), never below ``divisor`` and never below 90 % of
-    the scaled target (EfficientNet's rule). A coefficient of exactly 1 leaves ``channels`` as is.
+
+def round_channels(channels: int, width_coefficient: float, divisor: int = CHANNEL_DIVISOR) -> int:
+    """Scale ``channels`` by ``width_coefficient`` and round to a multiple of ``divisor`` with
+    :func:`make_divisible` (never below 90 % of the scaled target). A coefficient of exactly 1
+    leaves ``channels`` as is.
     """
     if width_coefficient == 1:
         return channels
-    target = channels * width_coefficient
-    rounded = max(divisor, int(target + divisor / 2) // divisor * divisor)
-    if rounded < 0.9 * target:
-        rounded += divisor
-    return int(rounded)
+    return make_divisible(channels * width_coefficient, divisor)
 
 
 def round_repeats(repeats: int, depth_coefficient: float) -> int:

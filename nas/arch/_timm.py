@@ -70,9 +70,8 @@ from nas.arch._config import (
     total_stride,
 )
 from nas.arch._grammar import stage_from_tokens
-from nas.arch._scale import MAX_COEFFICIENT
+from nas.arch._scale import MAX_COEFFICIENT, make_divisible
 
-CHANNEL_DIVISOR = 8
 TIMM_OUTPUT_STRIDE = 32
 """timm's default ``output_stride``: past it, timm turns strides into dilation."""
 TIMM_PAD_TYPE = ""
@@ -96,12 +95,9 @@ _UNSUPPORTED = ("supported are r, k, s, e, c, se, skip, noskip and an n<act> nam
                 "and other per-block activations cannot be expressed")
 
 
-def timm_make_divisible(value: float, divisor: int = CHANNEL_DIVISOR,
-                        round_limit: float = 0.9) -> int:
-    """timm's rounding of a channel count: the nearest multiple of ``divisor`` (halves up), at
-    least ``divisor``, and one ``divisor`` more where that falls below ``round_limit × value``."""
-    rounded = max(divisor, int(value + divisor / 2) // divisor * divisor)
-    return rounded + divisor if rounded < round_limit * value else rounded
+timm_make_divisible = make_divisible
+"""timm's rounding of a channel count is our one rounding rule, :func:`nas.arch.make_divisible`
+(the name says where the rule is applied as timm applies it)."""
 
 
 def timm_stage_repeats(repeats: Sequence[int], depth_multiplier: float) -> list[int]:

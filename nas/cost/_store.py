@@ -4,15 +4,12 @@ lose each other's entries."""
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 from nas._errors import ConfigError
-from nas._files import atomic_write, read_text
+from nas._files import atomic_write, file_lock, read_text
 
 
 class JsonStore:
@@ -41,21 +38,9 @@ class JsonStore:
     def get(self, key: str) -> dict | None:
         return self.read().get(key)
 
-    @contextlib.contextmanager
-    def locked(self) -> Iterator[None]:
+    def locked(self):
         """Exclusive lock on ``<file>.lock`` (held across read-measure-write)."""
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle = open(self.path.with_name(self.path.name + ".lock"), "a")
-        except OSError as error:
-            raise ConfigError(f"{self.what} {str(self.path)!r} must be in a writable "
-                              f"directory, but got {error.strerror or error}") from None
-        with handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        return file_lock(self.path.with_name(self.path.name + ".lock"), what=self.what)
 
     def update(self, records: dict[str, dict]) -> None:
         """Add or replace ``records``; call it inside :meth:`locked` (or use :meth:`put`)."""

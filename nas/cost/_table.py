@@ -176,6 +176,8 @@ class LatencyTable:
 
     def __init__(self, settings: LatencySettings = LatencySettings(), *, root: str = ".",
                  path: str | None = None) -> None:
+        self.measure_settings = settings
+        """The settings as given: what an end-to-end measurement beside the table uses."""
         self.settings = dataclasses.replace(settings, **TABLE_SETTINGS)
         self.store = JsonStore(path or f"{root}/{CACHE_DIRECTORY}/blocks.json",
                                what="latency table")
@@ -256,14 +258,14 @@ class Validation:
 def validate_table(table: LatencyTable, archs: list[Arch], *, cache: JsonStore | None = None,
                    on_network=None) -> Validation:
     """Predict each of ``archs`` from ``table`` and measure it end to end with the table's
-    measuring context (full warm-up and precision); ``on_network(row)`` is called after each."""
+    measuring settings as given (not the table's shorter per-entry bounds);
+    ``on_network(row)`` is called after each."""
     import math
 
     from nas.arch import encode
     from nas.cost._latency import measure_latency
 
-    settings = dataclasses.replace(table.settings, **{
-        name: getattr(LatencySettings(), name) for name in TABLE_SETTINGS})
+    settings = table.measure_settings
     rows = []
     for arch in archs:
         predicted = table.predict(arch).latency_ms

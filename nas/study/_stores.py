@@ -9,7 +9,6 @@ accepted, but no test covers recovery there, so nothing claims it.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import platform
@@ -24,6 +23,7 @@ from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
 
 from nas._errors import StudyError
+from nas._files import file_lock
 from nas.cost import FLOP_UNIT
 from nas.study._sweeper import requeue_stale
 
@@ -168,12 +168,8 @@ def study_lock(url: str | None, root: str, name: str):
     if path is None:
         yield
         return
-    with open(path, "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with file_lock(path, what="study lock"):
+        yield
 
 
 def manifest(*, options: dict[str, Any], threads: int, device: str) -> dict[str, Any]:
