@@ -176,6 +176,7 @@ class LatencyTable:
 
     def __init__(self, settings: LatencySettings = LatencySettings(), *, root: str = ".",
                  path: str | None = None) -> None:
+        check_device(settings)  # before versions(), which imports the runtime
         self.measure_settings = settings
         """The settings as given: what an end-to-end measurement beside the table uses."""
         self.settings = dataclasses.replace(settings, **TABLE_SETTINGS)
@@ -195,7 +196,6 @@ class LatencyTable:
         missing = [part for part in wanted if self.prefix + part.key not in entries]
         measured = 0
         if missing:
-            check_device(self.settings)
             with self.store.locked():
                 entries = self.store.read()  # another worker may have timed them meanwhile
                 new: dict[str, dict] = {}

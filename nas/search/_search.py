@@ -166,6 +166,9 @@ def prepare(options: SearchOptions, *, threads: int | None = None) -> Prepared:
     Nothing is written before all input has been checked."""
     space = load_space(options.space)
     reward = options.reward_function()
+    table = None  # checks the latency device and runtime before anything is written
+    if options.target_latency_ms is not None:
+        table = LatencyTable(options.latency, root=options.study.root)
     name = options.study_name(space)
     sampler_kind = options.study.sampler or ("nsga2" if options.multi else "tpe")
     if options.multi and sampler_kind == "evolution":
@@ -182,9 +185,6 @@ def prepare(options: SearchOptions, *, threads: int | None = None) -> Prepared:
         study.enqueue_trial(space.trial_params(space.baseline_params()),
                             user_attrs={"baseline": True},
                             skip_if_exists=True)
-    table = None
-    if options.target_latency_ms is not None:
-        table = LatencyTable(options.latency, root=options.study.root)
     return Prepared(options, space, reward, name, study, threads,
                     confirmations=count_confirmations(study), table=table)
 

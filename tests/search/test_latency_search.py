@@ -81,3 +81,20 @@ def test_over_budget_candidates_by_predicted_latency_are_never_trained(tmp_path)
     complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
     assert len(complete) == 1
     assert complete[0].user_attrs["latency_predicted_ms"] <= baseline * 0.99
+
+
+def test_a_latency_runtime_that_is_missing_is_one_line_and_writes_nothing(cli, tmp_path):
+    import os
+
+    from tests.conftest import ROOT
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(
+        'import sys\nsys.modules["onnxruntime"] = None  # import onnxruntime now fails\n')
+    result = cli(*LATENCY, "--trials", "1", "--latency-runtime", "onnxruntime",
+                 env={"PYTHONPATH": f"{site}{os.pathsep}{ROOT}"})
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert "nas[deploy]" in line and "onnxruntime is not installed" in line
+    assert sorted(os.listdir(tmp_path)) == ["site"]
