@@ -36,7 +36,7 @@ from nas.arch import encode, to_dict  # noqa: E402
 from nas.cost import count  # noqa: E402
 from nas.data import load_data  # noqa: E402
 from nas.model import build_model  # noqa: E402
-from nas.search import ProxySettings, proxy_arch  # noqa: E402
+from nas.scoring import ProxySettings, proxy_arch  # noqa: E402
 from nas.space import load_space  # noqa: E402
 from nas.train import fit  # noqa: E402
 

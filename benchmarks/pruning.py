@@ -23,7 +23,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS, report  # noqa: E402
 
-from nas.search import ProxySettings, SearchOptions, run_search  # noqa: E402
+from nas.scoring import ProxySettings  # noqa: E402
+from nas.search import SearchOptions, run_search  # noqa: E402
 from nas.study import StudySettings, count_trials  # noqa: E402
 from nas.train import TrainConfig  # noqa: E402
 

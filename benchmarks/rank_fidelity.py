@@ -48,8 +48,8 @@ from nas.arch import to_dict  # noqa: E402
 from nas.cost import count  # noqa: E402
 from nas.data import load_data  # noqa: E402
 from nas.model import build_model  # noqa: E402
-from nas.search import ProxySettings, ZERO_COST_PROXIES, fidelity, proxy_arch  # noqa: E402
-from nas.search import sample_architectures, zero_cost_scores  # noqa: E402
+from nas.scoring import ProxySettings, ZERO_COST_PROXIES, proxy_arch, zero_cost_scores  # noqa: E402
+from nas.search import fidelity, sample_architectures  # noqa: E402
 from nas.space import load_space  # noqa: E402
 from nas.study import derived_seed  # noqa: E402
 from nas.train import TrainConfig, fit  # noqa: E402

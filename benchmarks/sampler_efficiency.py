@@ -43,7 +43,7 @@ from _common import RESULTS, report  # noqa: E402
 from nas.arch import to_dict  # noqa: E402
 from nas.cost import count  # noqa: E402
 from nas.data import load_data  # noqa: E402
-from nas.search import ProxySettings, proxy_arch, zero_cost_scores  # noqa: E402
+from nas.scoring import ProxySettings, proxy_arch, zero_cost_scores  # noqa: E402
 from nas.space import load_space  # noqa: E402
 from nas.study import make_sampler  # noqa: E402
 

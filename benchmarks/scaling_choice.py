@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS, report  # noqa: E402
 
 from nas.scaling import ScaleOptions, run_scale  # noqa: E402
-from nas.search import ProxySettings  # noqa: E402
+from nas.scoring import ProxySettings  # noqa: E402
 from nas.space import load_space  # noqa: E402
 from nas.study import StudySettings  # noqa: E402
 

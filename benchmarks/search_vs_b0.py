@@ -33,8 +33,9 @@ from rank_fidelity import protocols  # noqa: E402
 
 from nas.arch import encode  # noqa: E402
 from nas.cost import count  # noqa: E402
-from nas.search import (ProxySettings, SearchOptions, arch_of, best_trial,  # noqa: E402
-                        noise_margin, pooled_seed_std, run_search)
+from nas.scoring import ProxySettings  # noqa: E402
+from nas.search import (SearchOptions, arch_of, best_trial, noise_margin,  # noqa: E402
+                        pooled_seed_std, run_search)
 from nas.space import load_space  # noqa: E402
 from nas.study import StudySettings, derived_seed  # noqa: E402
 

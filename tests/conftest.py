@@ -128,7 +128,8 @@ def cli(tmp_path):
 def tiny_search_options(root, **changes):
     """A seconds-long search on the tiny space and digits, rooted at ``root``; its budget
     (5 MFLOPs × (1 + 4)) admits every tiny candidate, so every trial trains."""
-    from nas.search import ProxySettings, SearchOptions
+    from nas.scoring import ProxySettings
+    from nas.search import SearchOptions
     from nas.study import StudySettings
     from nas.train import TrainConfig
 

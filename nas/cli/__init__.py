@@ -7,11 +7,11 @@ import sys
 
 from nas._errors import NasError
 from nas.cli import _export, _family, _flops, _rank_check, _scale, _search, _show, _studies
-from nas.cli import _latency, _report, _train
+from nas.cli import _latency, _report, _supernet, _train
 from nas.cli._common import EXIT_BAD_INPUT, HelpFormatter, Parser
 
-COMMANDS = (_search, _rank_check, _scale, _family, _train, _flops, _latency, _export, _studies,
-            _show, _report)
+COMMANDS = (_search, _supernet, _rank_check, _scale, _family, _train, _flops, _latency, _export,
+            _studies, _show, _report)
 
 DESCRIPTION = """\
 nas: search an MBConv space under a FLOP budget, then compound-scale the winner into a family.

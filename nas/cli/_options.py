@@ -13,7 +13,7 @@ from nas.cli._common import (
     train_size,
 )
 from nas.data import DATA_HELP
-from nas.search import ProxySettings
+from nas.scoring import ProxySettings
 from nas.study import PRUNERS, SAMPLERS, STORAGE_HELP, StudySettings
 from nas.train import OPTIMIZERS, SCHEDULES, TrainConfig
 

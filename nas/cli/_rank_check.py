@@ -14,7 +14,7 @@ from nas.cli._options import add_data_options, add_space_option, add_study_optio
 from nas.cli._options import add_train_options
 from nas.cli._options import proxy_settings, study_settings
 from nas.cost import FLOP_UNIT
-from nas.search import ZERO_COST_PROXIES, ProxySettings
+from nas.scoring import ZERO_COST_PROXIES, ProxySettings
 
 DESCRIPTION = f"""\
 Measure how well the search's cheap signals rank architectures on your space and data.
@@ -27,7 +27,10 @@ function (see the warnings of `nas search`). A subset is trained again with a se
 gives the seed noise of each protocol and a noise ceiling. For every cheap signal (proxy
 accuracy after each epoch, zero-cost scores at initialisation, params, FLOPs) it reports
 Spearman rho and Kendall tau against the reference accuracy with 95 % bootstrap intervals,
-and each protocol's CPU-seconds per architecture.
+and each protocol's CPU-seconds per architecture. With --supernet, the accuracy each
+architecture reaches with weights inherited from that supernet is one more signal. A learned
+predictor (ridge regression over architecture features, FLOPs, params and those scores) is
+scored out of sample: each architecture is predicted by a model fitted on the others.
 
 Every training is a trial of an Optuna study: re-running the same command resumes it.
 """
@@ -52,6 +55,10 @@ def add_parser(subparsers) -> None:
                        help="zero-cost proxies to score, comma-separated, or none")
     group.add_argument("--bootstrap", type=positive_int, default=1000, metavar="N",
                        help="bootstrap resamples for the confidence intervals")
+    group.add_argument("--supernet", default=None, metavar="FILE",
+                       help="also score every architecture with the weights it inherits from "
+                            "this supernet (written by nas supernet for --space): signal "
+                            "'supernet'")
     add_data_options(parser, resolution_help="resolution of the cheap proxy in pixels")
     add_train_options(parser, epochs=ProxySettings().train.epochs)
     reference = parser.add_argument_group("reference protocol")
@@ -112,7 +119,8 @@ def run(args: argparse.Namespace) -> int:
                                   epochs=args.reference_epochs or reference.train.epochs))
     options = RankCheckOptions(space=args.space, samples=args.samples, repeats=args.repeats,
                                proxy=proxy, reference=reference, zero_cost=names,
-                               bootstrap=args.bootstrap, study=study_settings(args))
+                               bootstrap=args.bootstrap, supernet=args.supernet,
+                               study=study_settings(args))
     result = run_rank_check(options, log=log_line)
     report = result.summary
     if args.json:

@@ -13,7 +13,7 @@ from nas.cli._options import add_data_options, add_study_options, add_train_opti
 from nas.cli._options import proxy_settings, study_settings
 from nas.cli._targets import TARGET_HELP, resolve_target
 from nas.cost import FLOP_UNIT
-from nas.search import ProxySettings
+from nas.scoring import ProxySettings
 
 DESCRIPTION = f"""\
 Grid-search EfficientNet's compound coefficients at phi = 1: depth alpha, width beta and

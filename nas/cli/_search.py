@@ -20,7 +20,8 @@ from nas.cli._options import (
 )
 from nas._errors import ConfigError
 from nas.cost import FLOP_UNIT, LATENCY_DEVICES, RUNTIMES, LatencySettings
-from nas.search import REWARD_MODES, ZERO_COST_PROXIES, ProxySettings
+from nas.scoring import ZERO_COST_PROXIES, ProxySettings
+from nas.search import REWARD_MODES
 
 DESCRIPTION = f"""\
 Search a space of MBConv architectures under a FLOP budget.
@@ -43,6 +44,8 @@ Trials live in an Optuna study: re-running the same command resumes it, topping 
 
 
 EXAMPLES = examples("nas search --flops 400M --baseline --confirm 3",
+                    "nas search --flops 400M --supernet studies/supernet-efficientnet_b0-digits/"
+                    "supernet.pt --trials 300",
                     "nas search --latency 12ms --baseline",
                     "nas search --space tiny --flops 5M --data folder:photos --trials 10")
 
@@ -96,6 +99,15 @@ def add_parser(subparsers) -> None:
                             "half of --trials) as the first trials; 0 = off")
     group.add_argument("--proxy", choices=ZERO_COST_PROXIES, default="zico",
                        help="the zero-cost proxy of --prescreen")
+    group.add_argument("--supernet", default=None, metavar="FILE",
+                       help="score each candidate with the weights it inherits from this "
+                            "supernet (written by nas supernet; its space must be --space) "
+                            "instead of training its proxy: seconds per candidate. The data, "
+                            "proxy geometry and split are the file's (options given must agree "
+                            "with it); the training options do not apply")
+    group.add_argument("--calibration-images", type=positive_int, default=512, metavar="N",
+                       help="with --supernet: training images that recalibrate each "
+                            "candidate's batch-norm statistics")
     add_data_options(parser, resolution_help="proxy training resolution in pixels")
     add_train_options(parser, epochs=ProxySettings().train.epochs)
     add_study_options(parser, trials=20)
@@ -112,7 +124,7 @@ def log_line(text: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from nas.cli._printing import finish
-    from nas.search import SearchOptions, run_search
+    from nas.search import SearchOptions, adopt_supernet_protocol, run_search
 
     quiet_optuna()
     if args.flops is not None and args.latency is not None:
@@ -120,11 +132,16 @@ def run(args: argparse.Namespace) -> int:
                           f"(--flops {args.flops}, --latency {args.latency:g}ms)")
     latency = LatencySettings(runtime=args.latency_runtime, device=args.latency_device,
                               threads=args.latency_threads, batch=args.latency_batch)
+    proxy = proxy_settings(args)
+    if args.supernet is not None:
+        proxy = adopt_supernet_protocol(proxy, args.supernet)
     options = SearchOptions(space=args.space, target_flops=args.flops or 400_000_000,
                             target_latency_ms=args.latency, latency=latency, reward=args.reward,
                             w=args.w, slack=args.slack, objective=args.objective,
                             baseline=args.baseline, prescreen=args.prescreen,
                             confirm=args.confirm,
-                            prescreen_proxy=args.proxy, proxy=proxy_settings(args),
+                            prescreen_proxy=args.proxy, proxy=proxy,
+                            supernet=args.supernet,
+                            calibration_images=args.calibration_images,
                             study=study_settings(args))
     return finish(run_search(options, progress=True, log=log_line), as_json=args.json)

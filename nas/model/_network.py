@@ -38,7 +38,7 @@ class EfficientNet(nn.Module):
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.dropout = nn.Dropout(arch.dropout)
         self.classifier = nn.Linear(arch.head_channels, arch.num_classes)
-        self.apply(_initialise)
+        self.apply(initialise_module)
         for module in self.modules():
             # residual branches start at zero, so every block starts as the identity
             if isinstance(module, (MBConv, FusedMBConv)) and module.residual:
@@ -76,7 +76,7 @@ class EfficientNet(nn.Module):
     def reset_classifier(self, num_classes: int) -> None:
         """Replace the classifier with a freshly initialised one for ``num_classes`` outputs."""
         self.classifier = nn.Linear(self.arch.head_channels, num_classes)
-        _initialise(self.classifier)
+        initialise_module(self.classifier)
 
 
 def _make_block(arch: Arch, block) -> nn.Module:
@@ -105,7 +105,7 @@ def _make_block(arch: Arch, block) -> nn.Module:
     return MBConv(**arguments, expand=has_pointwise_expansion(stage))
 
 
-def _initialise(module: nn.Module) -> None:
+def initialise_module(module: nn.Module) -> None:
     """Initialise one module in place: convolution weights ~ normal with mean 0 and standard
     deviation sqrt(2 / fan_out), fan_out = kernel height × kernel width × out_channels / groups
     (EfficientNet's); linear weights ~ normal with mean 0 and standard deviation 0.01; biases

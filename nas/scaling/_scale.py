@@ -29,16 +29,14 @@ from nas.scaling._family import RESOLUTION_DIVISOR
 from nas.scaling._grid import Point, all_points, enumerate_grid, parse_decimal, parse_point
 from nas.scaling._results import point_trials, scale_summary, scaling_document, seed_accuracies
 from nas.scaling._results import write_scaling
+from nas.scoring import ProxySettings, get_data, train_candidate
 from nas.search import (
-    ProxySettings,
     best_originals,
     data_slug,
-    get_data,
     open_run,
     record_candidate,
     record_worker,
     share_result,
-    train_candidate,
     trained_twin,
 )
 from nas.study import RETRY_KEY, StudyRun, StudySettings, make_pruner, make_sampler, run_study

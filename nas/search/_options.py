@@ -1,80 +1,13 @@
-"""Everything a search or scaling run needs, as frozen dataclasses; and which of it defines a
-study (reusing a study name with a different identity is refused)."""
+"""The search objectives, and the short labels that study names are made of (data spec,
+FLOPs, latency). How a candidate is scored (:class:`nas.scoring.ProxySettings`) is
+:mod:`nas.scoring`'s."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
-from dataclasses import dataclass, field
-
-from nas._checks import check_int, check_real
-from nas.train import TrainConfig
 
 OBJECTIVES = ("single", "multi")
-ZERO_COST_PROXIES = ("synflow", "naswot", "grad_norm", "zico")
-"""The zero-cost proxies :func:`nas.search.zero_cost_scores` computes, in their default order
-(kept here, free of torch, so the command line can list them at start-up)."""
-
-
-PROXY_EPOCHS = 4
-
-
-def _proxy_training() -> TrainConfig:
-    return TrainConfig(epochs=PROXY_EPOCHS)
-
-
-@dataclass(frozen=True, kw_only=True)
-class ProxySettings:
-    """How a candidate is evaluated: data, proxy resolution and width, training protocol.
-
-    The defaults are the protocol ``benchmarks/rank_fidelity.py`` measured best per CPU-second
-    on the shared CIFAR-10 subset (README, Search quality): 32 px with the first stride removed
-    (the feature-map geometry of a 64 px input), width 0.5, 4 epochs.
-
-    Attributes:
-        data: ``digits``, ``npz:FILE``, ``cifar10:DIR``, ``cifar100:DIR`` or ``folder:DIR``.
-        resolution: proxy input side in pixels.
-        width: proxy width multiplier (channels scaled and rounded to multiples of 8).
-        strides_removed: the first N stride-2 stages of the proxy run at stride 1 (a
-            stride-adapted proxy, the usual CIFAR adaptation): each removed stride doubles the
-            side of every later feature map, so a 32 px proxy with one stride removed sees the
-            feature-map geometry of a 64 px input, at about the cost of one.
-        train_size: keep a stratified subset of this many training images (None = all).
-        validation_fraction: share of the training images held out for validation.
-        train: the training protocol (epochs, optimiser, schedule, ...).
-    """
-
-    data: str = "digits"
-    resolution: int = 32
-    width: float = 0.5
-    strides_removed: int = 1
-    train_size: int | None = None
-    validation_fraction: float = 0.2
-    train: TrainConfig = field(default_factory=_proxy_training)
-
-    def __post_init__(self) -> None:
-        check_int("proxy resolution", self.resolution, minimum=8)
-        check_real("proxy width", self.width, minimum=1e-3)
-        check_int("strides removed", self.strides_removed, minimum=0)
-        if self.train_size is not None:
-            check_int("train size", self.train_size, minimum=2)
-        check_real("validation fraction", self.validation_fraction, minimum=1e-6, maximum=1,
-                   include_maximum=False)
-
-    def identity(self) -> dict:
-        """What makes two evaluations comparable (not threads, device or precision)."""
-        train = dataclasses.asdict(self.train)
-        for key in ("channels_last", "device", "threads", "amp", "seed"):
-            train.pop(key)
-        from nas.data import data_fingerprint
-
-        return {"data": data_fingerprint(self.data), "proxy_resolution": self.resolution,
-                "proxy_width": self.width,
-                # absent when 0, so studies created before the option existed still resume
-                **({"strides_removed": self.strides_removed} if self.strides_removed else {}),
-                "train_size": self.train_size, "validation_fraction": self.validation_fraction,
-                **train}
 
 
 def data_slug(data: str) -> str:

@@ -17,8 +17,7 @@ import numpy
 import optuna
 
 from nas.arch import Arch, to_dict
-from nas.search._evaluate import get_data, proxy_arch
-from nas.search._zero_cost import zero_cost_scores
+from nas.scoring import get_data, proxy_arch, zero_cost_scores
 from nas.space import Space
 
 DONE_KEY = "nas.prescreen"

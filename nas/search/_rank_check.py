@@ -26,12 +26,12 @@ from nas._checks import check_int
 from nas._errors import ConfigError
 from nas.arch import Arch, to_dict
 from nas.cost import count
-from nas.search._evaluate import get_data, open_run, proxy_arch, record_candidate, record_worker
-from nas.search._evaluate import train_candidate
-from nas.search._fidelity import faithful_resolution
-from nas.search._options import ZERO_COST_PROXIES, ProxySettings, data_slug
+from nas.scoring import ZERO_COST_PROXIES, ProxySettings, faithful_resolution, get_data
+from nas.scoring import load_supernet, proxy_arch, score_inherited, train_candidate
+from nas.scoring import zero_cost_scores
+from nas.search._evaluate import open_run, record_candidate, record_worker
+from nas.search._options import data_slug
 from nas.search._rank_statistics import rank_report
-from nas.search._zero_cost import zero_cost_scores
 from nas.space import Space, load_space
 from nas.study import StudyRun, StudySettings, derived_seed, make_pruner, make_sampler
 from nas.study import run_study
@@ -66,6 +66,9 @@ class RankCheckOptions:
         reference: the reference protocol (None: :func:`default_reference`).
         zero_cost: zero-cost proxies scored on every architecture at initialisation.
         bootstrap: bootstrap resamples for the confidence intervals.
+        supernet: a file written by ``nas supernet`` for ``space``: every architecture is
+            also scored with the weights it inherits from it (signal ``supernet``; on the
+            supernet's own data split and geometry).
     """
 
     space: str = "efficientnet_b0"
@@ -76,6 +79,7 @@ class RankCheckOptions:
     zero_cost: tuple[str, ...] = ZERO_COST_PROXIES
     bootstrap: int = 1000
     study: StudySettings = field(default_factory=StudySettings)
+    supernet: str | None = None
 
     def __post_init__(self) -> None:
         check_int("samples", self.samples, minimum=4)
@@ -138,6 +142,8 @@ class PreparedRankCheck:
     archs: list[Arch]
     jobs: list[str]
     surplus_limit: None = None
+    supernet: object = None
+    """The loaded :class:`nas.scoring.SupernetFile`, or None."""
 
     @property
     def total(self) -> int:
@@ -164,13 +170,21 @@ def prepare_rank_check(options: RankCheckOptions, *, threads: int | None = None
                 "repeats": options.repeated, "zero_cost": list(options.zero_cost),
                 "seed": options.study.seed, "proxy": options.proxy.identity(),
                 "reference": reference.identity()}
+    supernet = None
+    if options.supernet is not None:
+        supernet = load_supernet(options.supernet, device=options.proxy.train.device)
+        if supernet.supernet.space.fingerprint != space.fingerprint:
+            raise ConfigError(f"--space must be the supernet's space, but {options.supernet} "
+                              f"was trained on space {supernet.supernet.space.name!r} and got "
+                              f"{space.name!r}")
+        identity["supernet"] = supernet.fingerprint
     get_data(reference, resolution=reference.resolution, seed=options.study.seed)
     study, threads = open_run(
         options, name=options.study_name(space), identity=identity, directions=["maximize"],
         sampler=make_sampler("grid", seed=options.study.seed, grid={PARAMETER: jobs}),
         pruner=make_pruner("none", epochs=1), threads=threads)
     return PreparedRankCheck(options, space, options.study_name(space), study, threads, archs,
-                             jobs)
+                             jobs, supernet=supernet)
 
 
 def make_rank_objective(prepared: PreparedRankCheck, *, progress: bool
@@ -197,6 +211,15 @@ def make_rank_objective(prepared: PreparedRankCheck, *, progress: bool
             trial.set_user_attr("zero_cost", zero_cost_scores(
                 arch, data, names=options.zero_cost, seed=training_seed))
             trial.set_user_attr("zero_cost_cpu_seconds", round(time.process_time() - start, 3))
+        if protocol == "proxy" and repeat == "0" and prepared.supernet is not None:
+            file = prepared.supernet
+            score = score_inherited(
+                file.supernet, target,
+                get_data(file.proxy, resolution=file.proxy.resolution, seed=file.seed),
+                seed=training_seed, device=options.proxy.train.device,
+                threads=prepared.threads)
+            trial.set_user_attr("supernet_accuracy", score.accuracy)
+            trial.set_user_attr("supernet_cpu_seconds", score.cpu_seconds)
         start = time.process_time()
         result = train_candidate(trial, target, proxy=protocol_settings, data=data,
                                  seed=training_seed, threads=prepared.threads)
@@ -221,6 +244,7 @@ def run_rank_check(options: RankCheckOptions, *, progress: bool = True,
                    **rank_report(run.study, samples=options.samples,
                                  zero_cost=options.zero_cost, bootstrap=options.bootstrap,
                                  seed=options.study.seed),
+                   "supernet": options.supernet,
                    "proxy": dataclasses.asdict(options.proxy),
                    "reference": dataclasses.asdict(options.reference_settings(prepared.space)),
                    "interrupted": run.signal is not None, "error": run.failure}

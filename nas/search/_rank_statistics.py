@@ -1,6 +1,11 @@
 """Rank fidelity statistics for ``nas rank-check``: Spearman ρ and Kendall τ of every cheap
 signal against the reference accuracy, with percentile bootstrap confidence intervals over the
-architectures; seed noise from the architectures trained twice; CPU-seconds per protocol."""
+architectures; seed noise from the architectures trained twice; CPU-seconds per protocol.
+
+Besides the measured signals, a *learned predictor* (:func:`nas.scoring.predict_out_of_sample`)
+is scored: a ridge regression from architecture features, FLOPs, params, the zero-cost scores
+and (when present) the supernet score to the reference accuracy, each architecture predicted by
+a model fitted on the others only (leave-one-out), so its correlation is out-of-sample."""
 
 from __future__ import annotations
 
@@ -84,9 +89,31 @@ def _signals(jobs: dict, *, samples: int, zero_cost: tuple[str, ...]
         for name in zero_cost:
             signals[f"zero-cost {name}"] = [jobs[("proxy", i, 0)].user_attrs["zero_cost"][name]
                                             for i in indices]
+        if all("supernet_accuracy" in jobs[("proxy", i, 0)].user_attrs for i in indices):
+            signals["supernet"] = [jobs[("proxy", i, 0)].user_attrs["supernet_accuracy"]
+                                   for i in indices]
         signals["params"] = [jobs[("proxy", i, 0)].user_attrs["params"] for i in indices]
         signals["FLOPs"] = [jobs[("proxy", i, 0)].user_attrs["flops"] for i in indices]
+        if len(indices) >= PREDICTOR_MINIMUM:
+            signals["learned predictor (leave-one-out)"] = _predictor_signal(
+                [jobs[("proxy", i, 0)] for i in indices], reference, signals)
     return reference, signals
+
+
+PREDICTOR_MINIMUM = 6
+"""Architectures needed before the learned predictor is scored (it is fitted on n - 1)."""
+
+
+def _predictor_signal(trials: list[FrozenTrial], reference: list[float],
+                      signals: dict[str, list[float]]) -> list[float]:
+    from nas.arch import from_dict
+    from nas.scoring import architecture_features, predict_out_of_sample
+
+    measured = [name for name in signals if name.startswith(("zero-cost ", "supernet"))]
+    rows = [architecture_features(from_dict(trial.user_attrs["arch"]))
+            + [signals[name][number] for name in measured]
+            for number, trial in enumerate(trials)]
+    return predict_out_of_sample(rows, reference)
 
 
 def rank_report(study: optuna.Study, *, samples: int, zero_cost: tuple[str, ...],

@@ -1,9 +1,11 @@
 """``nas search``: sample architectures from a space, count their FLOPs (or predict their
-latency) at the target, train proxies on real data, and reward accuracy under the FLOP (or
-latency) budget, as resumable Optuna studies."""
+latency) at the target, train proxies on real data (or score them with weights inherited from a
+supernet), and reward accuracy under the FLOP (or latency) budget, as resumable Optuna
+studies."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -14,20 +16,19 @@ from nas._checks import check_int
 from nas._errors import ConfigError
 from nas.search._evaluate import (
     best_originals,
-    get_data,
     open_run,
     record_candidate,
     record_worker,
     share_result,
-    train_candidate,
     trained_twin,
 )
 from nas.cost import LatencySettings, LatencyTable, count, default_cache, device_name
 from nas.cost import measure_latency
-from nas.search._fidelity import blind_choices, faithful_resolution
+from nas.scoring import ZERO_COST_PROXIES, ProxySettings, blind_choices, faithful_resolution
+from nas.scoring import CALIBRATION_IMAGES, SupernetFile, get_data, load_supernet
+from nas.scoring import score_inherited, train_candidate
 from nas.search._prescreen import prescreen
-from nas.search._options import OBJECTIVES, ZERO_COST_PROXIES, ProxySettings, data_slug
-from nas.search._options import flops_label, latency_label
+from nas.search._options import OBJECTIVES, data_slug, flops_label, latency_label
 from nas.search._reward import Reward
 from nas.search._summary import search_summary, write_best
 from nas.space import PARAMETER_ENCODING, Space, load_space
@@ -62,6 +63,15 @@ class SearchOptions:
         confirm: after the trials, train the K feasible trials with the highest reward again
             with another seed; the winner is the best mean reward over seeds among them, and
             summaries mark the trials within seed noise of it (0: off; single objective only).
+            With a supernet, "again with another seed" is a second inherited score whose
+            batch-norm calibration images are drawn with another seed.
+        supernet: a file written by ``nas supernet`` (:func:`nas.scoring.train_supernet`):
+            each candidate is scored with the weights it inherits from it
+            (:func:`nas.scoring.score_inherited`) instead of training its proxy. Its space must
+            be ``space``; the data, proxy geometry and split are the file's, and ``proxy``'s
+            must agree with them (the training options do not apply).
+        calibration_images: with a supernet, training images for each candidate's batch-norm
+            recalibration.
     """
 
     space: str = "efficientnet_b0"
@@ -78,8 +88,11 @@ class SearchOptions:
     latency: LatencySettings = field(default_factory=LatencySettings)
     proxy: ProxySettings = field(default_factory=ProxySettings)
     study: StudySettings = field(default_factory=StudySettings)
+    supernet: str | None = None
+    calibration_images: int = CALIBRATION_IMAGES
 
     def __post_init__(self) -> None:
+        check_int("calibration images", self.calibration_images, minimum=1)
         if self.objective not in OBJECTIVES:
             raise ConfigError(f"objective must be one of {', '.join(OBJECTIVES)}, "
                               f"but got {self.objective!r}")
@@ -131,6 +144,9 @@ class SearchOptions:
             "w": reward.w, "slack": self.slack, "objective": self.objective,
             "seed": self.study.seed, "parameter_encoding": PARAMETER_ENCODING,
             **self.proxy.identity(),
+            # absent without a supernet, so studies created before the option existed resume
+            **({"supernet_calibration_images": self.calibration_images}
+               if self.supernet else {}),
         }
 
 
@@ -147,6 +163,8 @@ class Prepared:
     confirmations: int = 0
     table: LatencyTable | None = None
     """The per-block latency table (latency targets only)."""
+    supernet: SupernetFile | None = None
+    """The supernet that scores candidates (``--supernet`` only)."""
 
     @property
     def total(self) -> int:
@@ -169,13 +187,19 @@ def prepare(options: SearchOptions, *, threads: int | None = None) -> Prepared:
     table = None  # checks the latency device and runtime before anything is written
     if options.target_latency_ms is not None:
         table = LatencyTable(options.latency, root=options.study.root)
+    supernet = None
+    identity = options.identity(space)
+    if options.supernet is not None:
+        supernet = load_supernet(options.supernet, device=options.proxy.train.device)
+        check_supernet(supernet, space, options.proxy)
+        identity["supernet"] = supernet.fingerprint
     name = options.study_name(space)
     sampler_kind = options.study.sampler or ("nsga2" if options.multi else "tpe")
     if options.multi and sampler_kind == "evolution":
         raise ConfigError("sampler must be nsga2, tpe, gp or random with the multi objective "
                           "(regularized evolution ranks one objective), but got 'evolution'")
     study, threads = open_run(
-        options, name=name, identity=options.identity(space),
+        options, name=name, identity=identity,
         directions=["maximize", "minimize"] if options.multi else ["maximize"],
         sampler=make_sampler(sampler_kind, seed=options.study.seed),
         pruner=make_pruner(options.study.pruner, epochs=options.proxy.train.epochs,
@@ -186,7 +210,47 @@ def prepare(options: SearchOptions, *, threads: int | None = None) -> Prepared:
                             user_attrs={"baseline": True},
                             skip_if_exists=True)
     return Prepared(options, space, reward, name, study, threads,
-                    confirmations=count_confirmations(study), table=table)
+                    confirmations=count_confirmations(study), table=table, supernet=supernet)
+
+
+SUPERNET_PROTOCOL_FIELDS = ("data", "resolution", "width", "strides_removed", "train_size",
+                            "validation_fraction")
+"""What a supernet fixes of the proxy protocol: its data, geometry and split."""
+
+
+def adopt_supernet_protocol(proxy: ProxySettings, path: str) -> ProxySettings:
+    """``proxy`` with each of :data:`SUPERNET_PROTOCOL_FIELDS` that is at its default taken
+    from the supernet file at ``path`` (what ``nas search --supernet`` does with options the
+    user did not give); fields the user set are kept, and checked by :func:`check_supernet`."""
+    trained = load_supernet(path).proxy
+    default = ProxySettings()
+    return dataclasses.replace(proxy, **{
+        key: getattr(trained, key) for key in SUPERNET_PROTOCOL_FIELDS
+        if getattr(proxy, key) == getattr(default, key)})
+
+
+def check_supernet(supernet: SupernetFile, space: Space, proxy: ProxySettings) -> None:
+    """Raise :class:`ConfigError` unless ``supernet`` was trained on ``space`` and on the data,
+    proxy geometry and split of ``proxy`` (the training protocol may differ)."""
+    path = str(supernet.path)
+    if supernet.supernet.space.fingerprint != space.fingerprint:
+        raise ConfigError(f"--space must be the supernet's space, but {path} was trained on "
+                          f"space {supernet.supernet.space.name!r} and got {space.name!r} "
+                          f"(or the same name with other choices)")
+    if not supernet.complete:
+        raise ConfigError(f"the supernet must be trained to the end, but {path} has "
+                          f"{supernet.epochs_done} of {supernet.epochs} epochs (continue it "
+                          f"with nas supernet --resume)")
+    trained = supernet.proxy.identity()
+    wanted = proxy.identity()
+    for key, option in (("data", "--data"), ("proxy_resolution", "--proxy-resolution"),
+                        ("proxy_width", "--proxy-width"),
+                        ("strides_removed", "--proxy-strides-removed"),
+                        ("train_size", "--train-size"),
+                        ("validation_fraction", "--validation-fraction")):
+        if trained.get(key) != wanted.get(key):
+            raise ConfigError(f"{option} must be the supernet's, but {path} was trained with "
+                              f"{trained.get(key)!r} and got {wanted.get(key)!r}")
 
 
 def make_objective(prepared: Prepared, *, progress: bool) -> Callable[[optuna.Trial], object]:
@@ -218,6 +282,8 @@ def make_objective(prepared: Prepared, *, progress: bool) -> Callable[[optuna.Tr
         if twin is not None:  # never train the same network twice: share its result
             share_result(trial, twin)
             return tuple(twin.values) if options.multi else twin.value
+        if prepared.supernet is not None:
+            return _score_with_supernet(prepared, trial, target, spent, seed=trial_seed)
         data = get_data(proxy, resolution=proxy.resolution, seed=seed)
         if prepared.table is not None and not confirming:
             measured = measure_latency(target, options.latency,
@@ -247,6 +313,26 @@ def make_objective(prepared: Prepared, *, progress: bool) -> Callable[[optuna.Tr
     return objective
 
 
+def _score_with_supernet(prepared: Prepared, trial: optuna.Trial, target, spent: float, *,
+                         seed: int) -> object:
+    """The candidate's reward from the accuracy of its subnet with inherited weights (batch
+    norm recalibrated on images drawn with the trial's seed), on the supernet's split."""
+    options, file = prepared.options, prepared.supernet
+    data = get_data(file.proxy, resolution=file.proxy.resolution, seed=file.seed)
+    score = score_inherited(file.supernet, target, data, seed=seed,
+                            calibration_images=options.calibration_images,
+                            device=options.proxy.train.device, threads=prepared.threads,
+                            channels_last=options.proxy.train.channels_last)
+    for key, value in (("fidelity", "supernet"), ("proxy_resolution", data.resolution),
+                       ("proxy_params", score.proxy_params), ("accuracy", score.accuracy),
+                       ("score_seconds", score.seconds),
+                       ("score_cpu_seconds", score.cpu_seconds)):
+        trial.set_user_attr(key, value)
+    value = prepared.reward(score.accuracy, spent)
+    trial.set_user_attr("reward", value)
+    return (score.accuracy, spent) if options.multi else value
+
+
 def proxy_warnings(space: Space, resolution: int, strides_removed: int = 0) -> list[str]:
     """One line per searched stage whose choices the proxy (its resolution, and the strides it
     removes) cannot tell apart."""
@@ -266,8 +352,8 @@ def run_search(options: SearchOptions, *, progress: bool = True,
     architecture to ``studies/<study>/best.yaml``, and return the :class:`~nas.study.StudyRun`
     (``outputs["best"]``: that file; ``summary``: the document ``nas search --json`` prints)."""
     prepared = prepare(options)
-    warnings = proxy_warnings(prepared.space, options.proxy.resolution,
-                              options.proxy.strides_removed)
+    warnings = [] if prepared.supernet is not None else proxy_warnings(
+        prepared.space, options.proxy.resolution, options.proxy.strides_removed)
     for line in warnings if log is not None else ():
         log(f"warning: {line}")
     if options.prescreen:
@@ -297,7 +383,8 @@ def run_search(options: SearchOptions, *, progress: bool = True,
                     "latency": options.latency.context()})
     run.summary = search_summary(run, extra={**target,
                                              "reward": options.reward,
-                                             "proxy_warnings": warnings})
+                                             "proxy_warnings": warnings,
+                                             "supernet": options.supernet})
     return run
 
 

@@ -170,7 +170,8 @@ class Trainer:
         self.generator = torch.Generator().manual_seed(config.seed)
         self.timing = Timing()
 
-    def _autocast(self):
+    def autocast(self):
+        """The mixed-precision context of this trainer (a no-op without amp)."""
         if self.amp_dtype is None:
             return contextlib.nullcontext()
         return torch.autocast(self.device.type, dtype=self.amp_dtype)
@@ -198,7 +199,7 @@ class Trainer:
             batch = self._prepare(data, batch)
             targets = labels[index].to(self.device, non_blocking=True)
             clock.start()
-            with self._autocast():
+            with self.autocast():
                 loss = self.loss_function(self.model(batch), targets)
             self.optimizer.zero_grad(set_to_none=True)
             self.scaler.scale(loss).backward()
@@ -223,7 +224,7 @@ class Trainer:
         correct = 0
         for start in range(0, len(labels), 256):
             batch = self._prepare(data, images[start:start + 256])
-            with self._autocast():
+            with self.autocast():
                 predictions = self.model(batch).argmax(1).cpu()
             correct += int((predictions == labels[start:start + 256]).sum())
         return correct / max(1, len(labels))

@@ -112,7 +112,7 @@ def test_two_objective_search_report(tmp_path):
 
 def test_scale_report(tmp_path):
     from nas.scaling import ScaleOptions, run_scale
-    from nas.search import ProxySettings
+    from nas.scoring import ProxySettings
     from nas.space import load_space
     from nas.study import StudySettings
     from nas.train import TrainConfig
@@ -136,7 +136,8 @@ def test_scale_report(tmp_path):
 
 
 def test_rank_check_report(tmp_path):
-    from nas.search import ProxySettings, RankCheckOptions, run_rank_check
+    from nas.scoring import ProxySettings
+    from nas.search import RankCheckOptions, run_rank_check
     from nas.study import StudySettings
     from nas.train import TrainConfig
 

@@ -8,8 +8,9 @@ import pytest
 from nas._errors import ConfigError
 from nas.report import study_kind, top_trials
 from nas.scaling import ScaleOptions, chosen, point_trials, run_scale, seed_accuracies
-from nas.search import (ProxySettings, RankCheckOptions, best_trial, ranked_trials, run_rank_check,
-                        run_search, seed_noise, trial_frame)
+from nas.scoring import ProxySettings
+from nas.search import (RankCheckOptions, best_trial, ranked_trials, run_rank_check, run_search,
+                        seed_noise, trial_frame)
 from nas.space import load_space
 from nas.study import StudySettings
 from nas.train import TrainConfig

@@ -7,7 +7,8 @@ from nas._errors import StudyError
 from nas.cost import count
 from nas.scaling import ScaleOptions, point_trials, read_scaling, run_scale, scaled_arch
 from nas.scaling import scaling_document, write_scaling
-from nas.search import ProxySettings, arch_of, best_trial, run_search
+from nas.scoring import ProxySettings
+from nas.search import arch_of, best_trial, run_search
 from nas.study import StudySettings
 from nas.space import load_space
 from nas.train import TrainConfig

@@ -3,7 +3,8 @@ import json
 import pytest
 
 from nas.cost import count
-from nas.search import faithful_resolution, fidelity, job_labels, sample_architectures
+from nas.scoring import faithful_resolution
+from nas.search import fidelity, job_labels, sample_architectures
 from nas.space import load_space
 from tests.conftest import study_at
 

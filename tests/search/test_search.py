@@ -6,7 +6,7 @@ from optuna.trial import TrialState
 from nas._errors import StudyError
 
 from nas.cost import count
-from nas.search import arch_of, best_trial, run_search
+from nas.search import arch_of, best_trial, proxy_warnings, run_search
 from nas.space import load_space
 from nas.study import first_prunable_epoch, make_storage
 from tests.conftest import tiny_search_options
@@ -166,18 +166,26 @@ def test_find_trial_rejects_what_is_not_a_trial(which):
         find_trial(study, which)
 
 
-def test_proxy_data_cache_is_bounded_and_never_holds_the_test_split():
-    from nas.search import DATA_CACHE_SIZE, ProxySettings, get_data
-    from nas.search._evaluate import _DATA_CACHE
+def test_proxy_warnings_name_the_resolution_that_sees_every_kernel_choice():
+    space = load_space("efficientnet_b0")
+    lines = proxy_warnings(space, 32)
+    assert len(lines) == 4 and all("--proxy-resolution 72" in line for line in lines)
+    lines = proxy_warnings(space, 32, strides_removed=1)
+    assert len(lines) == 2 and all("--proxy-resolution 40" in line for line in lines)
 
-    proxy = ProxySettings(train_size=100)
-    first = get_data(proxy, resolution=8, seed=0)
-    for resolution in (9, 10, 11):  # nas scale trains at several proxy resolutions
-        data = get_data(proxy, resolution=resolution, seed=0)
-        assert data.resolution == resolution and data.test is None
-    assert len(_DATA_CACHE) == DATA_CACHE_SIZE
-    assert get_data(proxy, resolution=11, seed=0) is data  # the newest stays cached
-    assert get_data(proxy, resolution=8, seed=0) is not first  # the oldest was dropped
+
+def test_search_warns_once_per_blind_stage(cli):
+    common = ["search", "--space", "tiny", "--flops", "5M", "--slack", "4", "--trials", "1",
+              "--epochs", "1", "--threads", "1", "--train-size", "200"]
+    result = cli(*common, "--proxy-strides-removed", "0")
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and warnings[0].startswith("warning: stage 4: kernel_size 3 and 5")
+    quiet = cli(*common, "--proxy-strides-removed", "0", "--proxy-resolution", "40",
+                "--study", "at40")
+    assert quiet.returncode == 0 and "warning:" not in quiet.stderr
+    default = cli(*common, "--study", "default")  # 32 px with one stride removed sees them all
+    assert default.returncode == 0 and "warning:" not in default.stderr
 
 
 def test_confirm_trains_the_best_again_and_picks_the_best_mean(tmp_path):

@@ -60,7 +60,7 @@ from nas._errors import ConfigError
 from nas.arch import Arch
 from nas.data import ImageData
 from nas.model import DropPath, build_model
-from nas.search._options import ZERO_COST_PROXIES
+from nas.scoring._options import ZERO_COST_PROXIES
 
 
 _ACTIVATION_TYPES = (nn.SiLU, nn.ReLU, nn.ReLU6, nn.Hardswish)

@@ -7,7 +7,7 @@ import torch
 from nas._errors import ConfigError
 from nas.arch import scale
 from nas.data import load_data
-from nas.search import ZERO_COST_PROXIES, zero_cost_scores
+from nas.scoring import ZERO_COST_PROXIES, zero_cost_scores
 from nas.space import load_space
 
 

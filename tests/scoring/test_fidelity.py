@@ -2,7 +2,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from nas.search import blind_choices, faithful_resolution, proxy_warnings
+from nas.scoring import ProxySettings, blind_choices, faithful_resolution, proxy_arch
 from nas.space import load_space
 
 
@@ -27,35 +27,15 @@ def test_the_b0_space_at_32_px_cannot_rank_four_kernel_choices():
         (4, 2, (3, 5)), (5, 2, (3, 5)), (6, 1, (3, 5)), (7, 1, (3, 5))]
     assert faithful_resolution(space) == 72
     assert blind_choices(space, 72) == [] and blind_choices(space, 64) != []
-    lines = proxy_warnings(space, 32)
-    assert len(lines) == 4 and all("--proxy-resolution 72" in line for line in lines)
-
-
-def test_search_warns_once_per_blind_stage(cli):
-    common = ["search", "--space", "tiny", "--flops", "5M", "--slack", "4", "--trials", "1",
-              "--epochs", "1", "--threads", "1", "--train-size", "200"]
-    result = cli(*common, "--proxy-strides-removed", "0")
-    assert result.returncode == 0, result.stderr
-    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
-    assert len(warnings) == 1 and warnings[0].startswith("warning: stage 4: kernel_size 3 and 5")
-    quiet = cli(*common, "--proxy-strides-removed", "0", "--proxy-resolution", "40",
-                "--study", "at40")
-    assert quiet.returncode == 0 and "warning:" not in quiet.stderr
-    default = cli(*common, "--study", "default")  # 32 px with one stride removed sees them all
-    assert default.returncode == 0 and "warning:" not in default.stderr
 
 
 def test_a_stride_adapted_proxy_sees_what_a_twice_larger_input_does():
-    from nas.search import ProxySettings, proxy_arch
-
     space = load_space("efficientnet_b0")
     # one stride removed at 32 px: the geometry of a 64 px input, stages 6 and 7 still blind
     assert [b.stage for b in blind_choices(space, 32, strides_removed=1)] == \
         [b.stage for b in blind_choices(space, 64)] == [6, 7]
     assert faithful_resolution(space, strides_removed=1) == 40
     assert blind_choices(space, 40, strides_removed=1) == []
-    lines = proxy_warnings(space, 32, strides_removed=1)
-    assert len(lines) == 2 and all("--proxy-resolution 40" in line for line in lines)
     arch = proxy_arch(space.baseline(), num_classes=10, resolution=32, width=1.0,
                       strides_removed=1)
     assert [stage.stride for stage in arch.stages] == [1, 1, 2, 2, 1, 2, 1]

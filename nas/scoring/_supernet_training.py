@@ -1,0 +1,291 @@
+"""``nas supernet``: train one weight-sharing supernet over a whole space, and its file.
+
+Training follows BigNAS / AttentiveNAS on MobileNet spaces: every step runs the *sandwich rule*
+on one batch — the largest subnet learns from the labels (cross-entropy with the protocol's
+label smoothing), then the smallest subnet and ``random_subnets`` uniformly random subnets of
+the space learn from the largest subnet's predictions (*in-place distillation*: cross-entropy
+against its softmax, detached) — and one optimiser step applies the summed gradients. The
+optimiser, schedule, batch size, augmentation, device, threads and precision are the proxy
+protocol's (:class:`nas.scoring.ProxySettings` ``.train``, as ``nas search`` trains a proxy);
+``epochs`` there is the supernet's. The random subnets of epoch e are drawn from a generator
+seeded with (seed, e), so a resumed run draws what the uninterrupted one would have.
+
+After every epoch the file ``studies/<name>/supernet.pt`` is replaced atomically; it holds the
+weights, the trainer state (optimiser, schedule, generator), the history, the space (its YAML
+text and fingerprint), the data spec and its fingerprint, the split seed and the protocol. A
+killed run loses at most the epoch in progress; ``resume=True`` continues it. Checkpoints load
+with ``torch.load(..., weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy
+import torch
+import torch.nn.functional as F
+
+from nas import __version__
+from nas._checks import check_int
+from nas._errors import ConfigError
+from nas._files import atomic_write, read_text
+from nas._progress import progress_bar
+from nas.data import augment
+from nas.scoring._data import get_data
+from nas.scoring._inherited import evaluate_accuracy, recalibrate_batch_norm
+from nas.scoring._options import ProxySettings
+from nas.scoring._supernet import Geometry, Supernet
+from nas.space import Space, load_space, parse_space, resolve_space_path
+from nas.study import derived_seed, study_directory
+from nas.train import TrainConfig, Trainer, flips, steps_per_epoch
+
+FILE_FORMAT = "nas-supernet"
+FILE_VERSION = 1
+SUPERNET_FILE = "supernet.pt"
+
+
+def _default_proxy() -> ProxySettings:
+    return ProxySettings(train=TrainConfig(epochs=20))
+
+
+@dataclass(frozen=True, kw_only=True)
+class SupernetOptions:
+    """Everything ``nas supernet`` takes.
+
+    Attributes:
+        space: search space name or YAML path.
+        proxy: data, proxy geometry (resolution, width, strides removed) and training protocol;
+            ``proxy.train.epochs`` is the number of supernet epochs (default 20).
+        random_subnets: random subnets per step besides the largest and the smallest.
+        seed: splits the data (as a search's study seed does), seeds the weights, batch order,
+            augmentation and the random subnets.
+        name: the study directory's name (default ``supernet-<space>-<data>``).
+        root: directory holding ``studies/``.
+        resume: continue the file's training; without it an existing file is refused.
+    """
+
+    space: str = "efficientnet_b0"
+    proxy: ProxySettings = field(default_factory=_default_proxy)
+    random_subnets: int = 2
+    seed: int = 0
+    name: str | None = None
+    root: str = "."
+    resume: bool = False
+
+    def __post_init__(self) -> None:
+        check_int("random subnets", self.random_subnets, minimum=0)
+        check_int("seed", self.seed, minimum=0)
+
+    def study_name(self, space: Space) -> str:
+        from nas.search import data_slug
+
+        return self.name or f"supernet-{space.name}-{data_slug(self.proxy.data)}"
+
+    def path(self, space: Space) -> Path:
+        return study_directory(self.root, self.study_name(space)) / SUPERNET_FILE
+
+    def identity(self, space: Space) -> dict:
+        """What a file is trained for: a resume under other settings is refused."""
+        return {"space": space.name, "space_fingerprint": space.fingerprint,
+                "proxy": self.proxy.identity(), "random_subnets": self.random_subnets,
+                "seed": self.seed}
+
+
+@dataclass
+class SupernetFile:
+    """A loaded supernet file."""
+
+    path: Path
+    supernet: Supernet
+    proxy: ProxySettings
+    """The protocol it was trained with (its data, geometry and split)."""
+    seed: int
+    """The split seed: scores use this split, whose validation images it never trained on."""
+    epochs: int
+    epochs_done: int
+    history: list[dict]
+    identity: dict
+    fingerprint: str
+    """sha256 of the file (a search's study records which supernet scored it)."""
+    trainer_state: dict | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.epochs_done >= self.epochs
+
+    def describe(self) -> dict:
+        return {"file": str(self.path), "space": self.supernet.space.name,
+                "data": self.proxy.data, "epochs": self.epochs, "epochs_done": self.epochs_done,
+                "geometry": dataclasses.asdict(self.supernet.geometry),
+                "params": sum(p.numel() for p in self.supernet.parameters()),
+                "history": self.history, "fingerprint": self.fingerprint}
+
+
+def _proxy_from_dict(document: dict) -> ProxySettings:
+    return ProxySettings(**{**document, "train": TrainConfig(**document["train"])})
+
+
+def load_supernet(path: str | Path, *, device: str = "cpu") -> SupernetFile:
+    """Read a supernet file written by :func:`train_supernet`; bad input is a ConfigError."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"supernet file must exist, but got {str(path)!r} (write one with "
+                          f"nas supernet)")
+    raw = path.read_bytes()
+    try:
+        document = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
+    except Exception as error:  # noqa: BLE001 - any unreadable file is the same user error
+        raise ConfigError(f"supernet file must be a file written by nas supernet, but "
+                          f"{str(path)!r} cannot be read ({type(error).__name__})") from None
+    if not isinstance(document, dict) or document.get("format") != FILE_FORMAT:
+        raise ConfigError(f"supernet file must be a file written by nas supernet, but got "
+                          f"{str(path)!r}")
+    if document.get("version") != FILE_VERSION:
+        raise ConfigError(f"supernet file version must be {FILE_VERSION}, but got "
+                          f"{document.get('version')!r}")
+    import yaml
+
+    space = parse_space(yaml.safe_load(document["space_yaml"]), source=str(path))
+    geometry = Geometry(**document["geometry"])
+    supernet = Supernet(space, geometry)
+    supernet.load_state_dict(document["model"])
+    return SupernetFile(path=path, supernet=supernet.to(device),
+                        proxy=_proxy_from_dict(document["proxy"]), seed=document["seed"],
+                        epochs=document["epochs"], epochs_done=document["epochs_done"],
+                        history=document["history"], identity=document["identity"],
+                        fingerprint=hashlib.sha256(raw).hexdigest(),
+                        trainer_state=document.get("trainer"))
+
+
+def _save(path: Path, supernet: Supernet, trainer: Trainer, *, options: SupernetOptions,
+          space_yaml: str, epochs_done: int, history: list[dict]) -> None:
+    document = {
+        "format": FILE_FORMAT, "version": FILE_VERSION, "nas_version": __version__,
+        "identity": options.identity(supernet.space), "space_yaml": space_yaml,
+        "geometry": dataclasses.asdict(supernet.geometry),
+        "proxy": dataclasses.asdict(options.proxy), "seed": options.seed,
+        "random_subnets": options.random_subnets, "epochs": options.proxy.train.epochs,
+        "epochs_done": epochs_done, "history": history,
+        "model": {key: value.cpu() for key, value in supernet.state_dict().items()},
+        "trainer": trainer.state_dict(),
+    }
+    buffer = io.BytesIO()
+    torch.save(document, buffer)
+    atomic_write(path, buffer.getvalue())
+
+
+def _soft_cross_entropy(logits: torch.Tensor, soft_targets: torch.Tensor) -> torch.Tensor:
+    return -(soft_targets * F.log_softmax(logits.float(), dim=1)).sum(1).mean()
+
+
+def _train_epoch(supernet: Supernet, trainer: Trainer, data, *, epoch: int,
+                 options: SupernetOptions, progress: bool) -> float:
+    """One epoch of sandwich steps; returns the mean loss of the largest subnet."""
+    config = trainer.config
+    supernet.train()
+    space, geometry = supernet.space, supernet.geometry
+    largest, smallest = supernet.largest(), supernet.smallest()
+    rng = numpy.random.default_rng(derived_seed(options.seed, epoch))
+    images, labels = data.train
+    order = torch.randperm(len(labels), generator=trainer.generator)
+    batch_size = min(config.batch_size, len(labels))
+    flip = flips(config, data)
+    total = 0.0
+    with progress_bar(total=trainer.steps_per_epoch, desc=f"epoch {epoch}", unit="step",
+                      leave=False, disable=not progress) as bar:
+        for step in range(trainer.steps_per_epoch):
+            index = order[step * batch_size:(step + 1) * batch_size]
+            batch = images[index]
+            if config.augment:
+                batch = augment(batch, flip=flip, generator=trainer.generator)
+            batch = data.normalise(batch.to(trainer.device)).contiguous(
+                memory_format=trainer.memory_format)
+            targets = labels[index].to(trainer.device)
+            trainer.optimizer.zero_grad(set_to_none=True)
+            with trainer.autocast():
+                logits = supernet(batch, largest)
+                loss = trainer.loss_function(logits, targets)
+            trainer.scaler.scale(loss).backward()
+            soft = logits.detach().float().softmax(1)
+            students = [smallest] + [geometry.proxy(space.arch(space.random_params(rng)))
+                                     for _ in range(options.random_subnets)]
+            for student in students:
+                with trainer.autocast():
+                    distilled = _soft_cross_entropy(supernet(batch, student), soft)
+                trainer.scaler.scale(distilled).backward()
+            trainer.scaler.step(trainer.optimizer)
+            trainer.scaler.update()
+            trainer.schedule.step()
+            value = float(loss.detach())
+            if not math.isfinite(value):
+                raise ConfigError(f"the supernet's loss must stay finite, but got {value} in "
+                                  f"epoch {epoch}; lower the learning rate (--lr)")
+            total += value
+            bar.update()
+            bar.set_postfix(loss=f"{value:.3f}")
+    return total / trainer.steps_per_epoch
+
+
+def _subnet_accuracy(supernet: Supernet, arch, data, *, seed: int, device: str) -> float:
+    model = supernet.extract(arch)  # a copy: recalibrating it leaves the supernet as it is
+    recalibrate_batch_norm(model, data, seed=seed, device=device)
+    return evaluate_accuracy(model, data, device=device)
+
+
+def train_supernet(options: SupernetOptions, *, progress: bool = True,
+                   log=None) -> SupernetFile:
+    """Train (or, with ``options.resume``, continue) the supernet of ``options.space``; write
+    ``studies/<name>/supernet.pt`` after every epoch; return the finished file. History
+    entries: epoch, loss of the largest subnet, validation accuracy of the largest and the
+    smallest subnet after batch-norm recalibration, seconds."""
+    space = load_space(options.space)
+    space_yaml = read_text(resolve_space_path(options.space), what="search space")
+    path = options.path(space)
+    proxy, config = options.proxy, options.proxy.train
+    data = get_data(proxy, resolution=proxy.resolution, seed=options.seed)
+    geometry = Geometry(resolution=data.resolution, width=proxy.width,
+                        strides_removed=proxy.strides_removed, num_classes=data.num_classes)
+    existing = None
+    if path.exists():
+        if not options.resume:
+            raise ConfigError(f"the supernet file must not exist without --resume, but "
+                              f"{str(path)!r} does (resume it with --resume, or choose another "
+                              f"--study)")
+        existing = load_supernet(path)
+        if existing.identity != options.identity(space):
+            raise ConfigError(f"--resume must use the settings {str(path)!r} was trained with, "
+                              f"but they differ (space, data, geometry, protocol or seed)")
+    torch.manual_seed(options.seed)
+    supernet = Supernet(space, geometry)
+    trainer = Trainer(supernet, dataclasses.replace(config, seed=options.seed),
+                      steps_per_epoch=steps_per_epoch(data, config.batch_size))
+    history: list[dict] = []
+    if existing is not None:
+        supernet.load_state_dict(existing.supernet.state_dict())
+        trainer.load_state_dict(existing.trainer_state)
+        history = list(existing.history)
+        if log is not None:
+            log(f"resuming {path}: {existing.epochs_done} of {existing.epochs} epochs done")
+    for epoch in range(len(history) + 1, config.epochs + 1):
+        start = time.perf_counter()
+        loss = _train_epoch(supernet, trainer, data, epoch=epoch, options=options,
+                            progress=progress)
+        entry = {"epoch": epoch, "loss": round(loss, 5), "seconds": 0.0}
+        for name, arch in (("largest", supernet.largest()), ("smallest", supernet.smallest())):
+            entry[f"{name}_accuracy"] = round(_subnet_accuracy(
+                supernet, arch, data, seed=options.seed, device=config.device), 5)
+        entry["seconds"] = round(time.perf_counter() - start, 2)
+        history.append(entry)
+        _save(path, supernet, trainer, options=options, space_yaml=space_yaml,
+              epochs_done=epoch, history=history)
+        if log is not None:
+            log(f"epoch {epoch}/{config.epochs}: loss {entry['loss']:.4f}, largest "
+                f"{entry['largest_accuracy']:.4f}, smallest {entry['smallest_accuracy']:.4f} "
+                f"(validation accuracy), {entry['seconds']:.1f} s")
+    return load_supernet(path, device=config.device)
