@@ -29,9 +29,10 @@ demo: $(STAMP)
 	$(BIN)/nas latency study:demo-search
 
 # pytest-xdist runs the suite on every core (-n auto): most tests are single-threaded CPU work and
-# subprocesses, so two cores take ~7 minutes instead of ~11.
+# subprocesses, so two cores take ~7 minutes instead of ~11. --dist loadgroup keeps the tests of
+# one xdist_group (e.g. those sharing one trained supernet) on one worker.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n auto
+	$(BIN)/python -m pytest -n auto --dist loadgroup
 
 clean:
 	rm -rf $(VENV)

@@ -12,12 +12,15 @@ import torch
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def report(name: str, title: str, rows: list[dict], extra: dict | None = None) -> Path:
-    """Print ``rows`` as a table under ``title`` and write them (with machine facts) as JSON."""
+def report(name: str, title: str, rows: list[dict], extra: dict | None = None, *,
+           directory: Path | None = None) -> Path:
+    """Print ``rows`` as a table under ``title`` and write them (with machine facts) as JSON to
+    ``<directory>/<name>.json`` (``directory`` defaults to benchmarks/results/)."""
     print(title)
     print(pandas.DataFrame(rows).to_string(index=False))
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"{name}.json"
+    directory = RESULTS if directory is None else Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.json"
     document = {"title": title, "rows": rows, **(extra or {}),
                 "machine": {"python": platform.python_version(), "torch": torch.__version__,
                             "processor": platform.processor() or platform.machine()}}

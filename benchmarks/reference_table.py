@@ -98,10 +98,32 @@ def table_architectures(samples: int) -> list:
     return [baseline, *interleaved]
 
 
+def _protocol_key(protocol: dict) -> str:
+    """The protocol without the data file's location (a clone elsewhere finds the same
+    measurements; the data is the shared subset either way)."""
+    return json.dumps({**protocol, "data": Path(str(protocol["data"])).name}, sort_keys=True,
+                      default=str)
+
+
+def _measurement_key(protocol: dict, arch: dict, seed: int) -> str:
+    return json.dumps({"protocol": _protocol_key(protocol), "arch": arch, "seed": seed},
+                      sort_keys=True, default=str)
+
+
 def measurement_path(settings: ProxySettings, arch, seed: int) -> Path:
-    key = json.dumps({"protocol": dataclasses.asdict(settings), "arch": to_dict(arch),
-                      "seed": seed}, sort_keys=True, default=str)
+    key = _measurement_key(dataclasses.asdict(settings), to_dict(arch), seed)
     return MEASUREMENTS / f"{hashlib.sha1(key.encode()).hexdigest()[:16]}.json"
+
+
+def measurements() -> dict[str, dict]:
+    """Every finished measurement by its key (protocol without the data's folder,
+    architecture, seed), read from the files themselves, whatever their names."""
+    found = {}
+    for path in sorted(MEASUREMENTS.glob("*.json")) if MEASUREMENTS.is_dir() else ():
+        document = json.loads(path.read_text())
+        found[_measurement_key(document["protocol"], document["arch"], document["seed"])] = \
+            document
+    return found
 
 
 def measure(settings: ProxySettings, data, arch, *, seed: int, threads: int) -> dict:
@@ -123,12 +145,13 @@ def run(args, archs, settings: ProxySettings) -> None:
     MEASUREMENTS.mkdir(parents=True, exist_ok=True)
     data = None
     jobs = [(index, repeat) for index in range(len(archs)) for repeat in range(SEEDS)]
+    protocol = dataclasses.asdict(settings)
     for number, (index, repeat) in enumerate(jobs):
         if number % shards != shard:
             continue
         seed = derived_seed(0, index, repeat)
         path = measurement_path(settings, archs[index], seed)
-        if path.exists():
+        if _measurement_key(protocol, to_dict(archs[index]), seed) in measurements():
             continue
         if data is None:
             data = load_data(settings.data, resolution=settings.resolution, seed=0,
@@ -149,11 +172,12 @@ def load_table(archs=None, settings: ProxySettings | None = None) -> dict[int, l
     archs = archs if archs is not None else table_architectures(24)
     settings = settings or reference_protocol(f"npz:{SHARED_CIFAR}")
     found: dict[int, list[float]] = {}
+    done, protocol = measurements(), dataclasses.asdict(settings)
     for index, arch in enumerate(archs):
         for repeat in range(SEEDS):
-            path = measurement_path(settings, arch, derived_seed(0, index, repeat))
-            if path.exists():
-                found.setdefault(index, []).append(json.loads(path.read_text())["accuracy"])
+            key = _measurement_key(protocol, to_dict(arch), derived_seed(0, index, repeat))
+            if key in done:
+                found.setdefault(index, []).append(done[key]["accuracy"])
     return found
 
 

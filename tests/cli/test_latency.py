@@ -8,7 +8,10 @@ def test_latency_of_b0_reports_its_figures_and_context(cli):
     result = cli("latency", "efficientnet-b0", "--json", "--max-seconds", "3")
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
-    assert document["median_ms"] > 0 and document["p90_ms"] > 0 and document["runs"] >= 20
+    assert document["median_ms"] > 0 and document["p90_ms"] > 0 and document["runs"] >= 1
+    # it stops when the median is known to +-2 %, or when 3 s of timed runs are spent (a slow
+    # machine may not reach the 20 runs the interval needs in 3 s)
+    assert document["converged"] or document["runs"] * document["median_ms"] >= 0.5 * 3000
     assert (document["threads"], document["runtime"], document["device"], document["batch"],
             document["resolution"]) == (1, "torch", "cpu", 1, 224)
     assert {"nas", "torch", "python"} <= set(document["versions"])
