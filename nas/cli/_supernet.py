@@ -17,8 +17,8 @@ training its proxy.
 
 Each candidate's proxy network (the proxy resolution, width and removed strides below, as
 `nas search` uses them) is a subnet: it uses the leading channels, the centre of the largest
-kernel and the first layers of each stage; MBConv and fused-MBConv blocks have their own
-weights. Every step trains the largest subnet on the labels and the smallest and --random-subnets
+kernel and the first layers of each stage; MBConv, depthwise-separable (expand ratio 1) and
+fused-MBConv blocks have weights of their own. Every step trains the largest subnet on the labels and the smallest and --random-subnets
 random subnets on the largest one's predictions (the sandwich rule with in-place distillation).
 
 The file studies/<study>/supernet.pt is replaced after every epoch: a killed run loses at most

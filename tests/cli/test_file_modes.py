@@ -36,6 +36,8 @@ def test_every_command_writes_files_with_the_umask_mode(tmp_path, umask):
                    ["out/tiny.timm.json"]),
         "train": (["train", "tiny.yaml", "--resolution", "16", "--out", "run", *TINY_TRAIN],
                   ["run/checkpoint.pt", "run/result.json"]),
+        "supernet": (["supernet", "--space", "tiny", "--proxy-resolution", "16", "--study", "sn",
+                      *TINY_TRAIN], ["studies/sn/supernet.pt"]),
     }
     expected = 0o666 & ~umask
     for command, (args, files) in commands.items():
