@@ -40,14 +40,23 @@ place only once onnxruntime matches PyTorch within 1e-4 on random images (batch 
 --dynamic-batch). ONNX is binary: without -o it is written to <name>.onnx in the current
 directory (name: the preset, the config or checkpoint file's stem, or <study>-trial<N>).
 Needs the deploy extra: pip install 'nas[deploy]'.
+
+--supernet FILE exports TARGET's subnet of that supernet instead (the network the supernet
+scores for it: its proxy resolution, width and removed strides), with the weights it inherits,
+batch norm recalibrated on 512 training images: --format onnx writes it with those weights,
+--format pt writes a checkpoint in nas train's format, which nas export, nas latency and
+nas train take as an architecture and nas train --init as starting weights; yaml, json and
+timm give the subnet's architecture.
 """
 
-FORMATS = (*EXPORT_FORMATS, "onnx")
+FORMATS = (*EXPORT_FORMATS, "onnx", "pt")
 
 EXAMPLES = examples("nas export efficientnet-b0 --format timm -o b0.timm.json",
                     "nas export study:demo-search --format yaml",
                     "nas export efficientnet-b0 --format onnx --dynamic-batch",
-                    "nas export studies/train/checkpoint.pt --format onnx -o trained.onnx")
+                    "nas export studies/train/checkpoint.pt --format onnx -o trained.onnx",
+                    "nas export study:NAME --supernet studies/SUPERNET/supernet.pt --format pt "
+                    "-o subnet.pt")
 
 
 def add_parser(subparsers) -> None:
@@ -75,6 +84,10 @@ def add_parser(subparsers) -> None:
                              "document; for onnx the file's inputs, outputs, weights, size, "
                              "versions and onnxruntime's differences) instead of the exported "
                              "text or the one-line summary")
+    parser.add_argument("--supernet", default=None, metavar="FILE",
+                        help="export TARGET's subnet of this supernet (written by nas supernet) "
+                             "with its inherited weights; --format pt writes it as a checkpoint "
+                             "for nas train --init")
     onnx = parser.add_argument_group("onnx")
     onnx.add_argument("--resolution", type=positive_int, default=None, metavar="R",
                       help="input side in pixels (default: the architecture's resolution)")
@@ -87,6 +100,11 @@ def run(args: argparse.Namespace) -> int:
     if (args.target is None) == (args.study is None):
         raise ConfigError("must give either TARGET or --study NAME, but got "
                           + ("both" if args.target else "neither"))
+    if args.supernet is not None:
+        return run_subnet(args)
+    if args.format == "pt":
+        raise ConfigError("--format pt must come with --supernet FILE (it writes a subnet's "
+                          "inherited weights), but got no --supernet")
     if args.format == "onnx":
         return run_onnx(args)
     onnx_only = [flag for flag, given in (("--resolution", args.resolution is not None),
@@ -108,6 +126,47 @@ def run(args: argparse.Namespace) -> int:
         print_json({"format": args.format, "output": args.output, "document": document})
     elif not args.output:
         print(text, end="")
+    return 0
+
+
+def run_subnet(args: argparse.Namespace) -> int:
+    """TARGET's subnet of a supernet, with inherited weights, in the format asked for."""
+    from nas.arch import to_dict
+    from nas.scoring import inherited_subnet, load_supernet, write_subnet_checkpoint
+
+    file = load_supernet(args.supernet)
+    if args.study is not None:
+        target, name = study_arch(args.study, trial=args.trial, storage=args.storage), args.study
+    else:
+        target = resolve_target(args.target, storage=args.storage)
+        name = load_weighted_target(args.target, storage=args.storage).name
+    if args.format == "pt":
+        path = args.output or f"{name}-subnet.pt"
+        arch = write_subnet_checkpoint(file, target, path)
+        document = {"format": "pt", "output": path, "supernet": str(file.path),
+                    "arch": to_dict(arch)}
+    elif args.format == "onnx":
+        from nas.model import require_deploy
+
+        require_deploy("--format onnx")
+        arch, model = inherited_subnet(file, target)
+        document = write_onnx(arch, args.output or f"{name}-subnet.onnx",
+                              state_dict=model.state_dict(), resolution=args.resolution,
+                              dynamic_batch=args.dynamic_batch)
+    else:
+        arch = file.supernet.geometry.proxy(target)
+        text = export(arch, args.format)
+        if args.output:
+            atomic_write(args.output, text)
+        elif not args.json:
+            print(text, end="")
+        document = {"format": args.format, "output": args.output, "supernet": str(file.path)}
+    if args.json:
+        print_json(document)
+    elif args.format in ("pt", "onnx"):
+        written = document["output"] if args.format == "pt" else document["path"]
+        print(f"Wrote {written}: the subnet of {args.supernet} for this architecture, with its "
+              f"inherited weights")
     return 0
 
 

@@ -98,3 +98,38 @@ def score_inherited(supernet, target: Arch, data: ImageData, *, seed: int = 0,
                           proxy_params=sum(p.numel() for p in model.parameters()),
                           seconds=round(time.perf_counter() - wall, 4),
                           cpu_seconds=round(time.process_time() - cpu, 4))
+
+
+def inherited_subnet(file, target: Arch, *, calibration_images: int = CALIBRATION_IMAGES,
+                     seed: int = 0, device: str = "cpu") -> tuple[Arch, nn.Module]:
+    """``target``'s subnet of a loaded supernet file (:class:`nas.scoring.SupernetFile`) as a
+    network with the weights it inherits, batch norm recalibrated on ``calibration_images``
+    training images of the supernet's data (drawn with ``seed``); returns (the subnet's
+    architecture: the proxy geometry of ``target``, the network in eval mode)."""
+    from nas.scoring._data import get_data
+
+    data = get_data(file.proxy, resolution=file.proxy.resolution, seed=file.seed)
+    arch = file.supernet.geometry.proxy(target)
+    model = file.supernet.extract(arch).to(resolve_device(device))
+    recalibrate_batch_norm(model, data, images=calibration_images, seed=seed, device=device)
+    return arch, model
+
+
+def write_subnet_checkpoint(file, target: Arch, path, **options) -> Arch:
+    """Write ``target``'s subnet with inherited weights (:func:`inherited_subnet`, which takes
+    ``options``) as a checkpoint in ``nas train``'s format (``arch``, ``state_dict``; read with
+    ``weights_only=True``), atomically: ``nas export`` and ``nas train`` take it as an
+    architecture, ``nas train --init`` as starting weights. Returns the subnet's
+    architecture."""
+    import io
+
+    from nas._files import atomic_write
+    from nas.arch import to_dict
+
+    arch, model = inherited_subnet(file, target, **options)
+    buffer = io.BytesIO()
+    torch.save({"arch": to_dict(arch),
+                "state_dict": {key: value.cpu() for key, value in model.state_dict().items()},
+                "supernet": {"file": str(file.path), "sha256": file.fingerprint}}, buffer)
+    atomic_write(path, buffer.getvalue())
+    return arch

@@ -136,6 +136,7 @@ def trial_record(trial: FrozenTrial, study: optuna.Study | None = None) -> dict:
         "latency_measured_ms": attrs.get("latency_measured_ms"),
         "feasible": is_feasible(trial) if trial.constraints else None,
         "train_seconds": attrs.get("train_seconds"),
+        "score_seconds": attrs.get("score_seconds"),
         "blocks": attrs.get("blocks"),
         "reason": (fail_reason(study, trial) if study is not None
                    else attrs.get("skipped") or attrs.get("fail_reason")),
@@ -166,7 +167,9 @@ def trial_frame(trials: list[FrozenTrial], *, limit: int | None = None,
                 "seeds": len(seeds["seed_rewards"] or ()) or "",
                 "within noise": {True: "yes", False: "", None: ""}[seeds["within_noise"]]}
                if confirmed else {}),
-            "seconds": _fixed(record["train_seconds"], 1),
+            # training a proxy, or scoring with inherited weights (--supernet)
+            "seconds": _fixed(record["train_seconds"] if record["train_seconds"] is not None
+                              else record["score_seconds"], 1),
         })
     return pandas.DataFrame(rows)
 

@@ -80,6 +80,8 @@ def describe(trial: FrozenTrial, reason: str | None = None) -> str:
         parts.append(f"value {trial.values[0]:.4f}")
     if attrs.get("train_seconds") is not None:
         parts.append(f"{attrs['train_seconds']:.1f} s")
+    elif attrs.get("score_seconds") is not None:  # scored with inherited weights
+        parts.append(f"{attrs['score_seconds']:.1f} s")
     reason = reason or attrs.get("skipped") or attrs.get("fail_reason")
     if trial.state == TrialState.PRUNED and not reason:
         reason = f"pruned after epoch {len(attrs.get('accuracy_per_epoch', []))}"

@@ -7,9 +7,13 @@ import signal
 import time
 
 import pytest
+import torch
 from optuna.trial import TrialState
 
 from nas._errors import ConfigError
+from nas.arch import save
+from nas.space import load_space
+from nas.train import load_trained
 from nas.scoring import load_supernet
 from tests.conftest import cifar_npz, run_cli, start_cli, study_at
 
@@ -109,6 +113,11 @@ def test_search_with_a_supernet_scores_40_candidates_for_less_than_4_proxies(tra
     assert proxy.user_attrs["accuracy_per_epoch"] and "fidelity" not in proxy.user_attrs
     one_proxy = (proxy.datetime_complete - proxy.datetime_start).total_seconds()
     assert seconds < 4 * one_proxy, (seconds, one_proxy)
+    # --confirm: the best 2 scored again, their batch-norm calibration drawn with another seed
+    confirmed = run_cli(*arguments, "--confirm", "2", "--json", cwd=root, timeout=600)
+    assert confirmed.returncode == 0, confirmed.stderr
+    document = json.loads(confirmed.stdout)
+    assert len(document["best"]["seed_rewards"]) == 2 and document["noise"] is not None
 
 
 @pytest.mark.parametrize("arguments, message", [
@@ -150,3 +159,27 @@ def test_rank_check_reports_the_supernet_as_a_signal(trained):
     rows = {row["signal"]: row for row in report["fidelity"]}
     assert "supernet" in rows and rows["supernet"]["n"] == 4
     assert report["supernet"] == str(path)
+
+
+def test_a_subnet_travels_with_its_inherited_weights(trained):
+    root, path, *_ = trained
+    save(load_space("tiny").baseline(), root / "tiny.yaml")
+    result = run_cli("export", "tiny.yaml", "--supernet", str(path), "--format", "pt",
+                     "-o", "subnet.pt", cwd=root)
+    assert result.returncode == 0, result.stderr
+    arch, weights = load_trained(root / "subnet.pt")
+    file = load_supernet(path)
+    assert arch == file.supernet.geometry.proxy(load_space("tiny").baseline())
+    expected = file.supernet.extract(arch).state_dict()
+    for name, tensor in weights.items():  # the shared weights; batch norm recalibrated
+        if "running" not in name and "num_batches" not in name:
+            torch.testing.assert_close(tensor, expected[name])
+    onnx = run_cli("export", "tiny.yaml", "--supernet", str(path), "--format", "onnx",
+                   "-o", "subnet.onnx", "--json", cwd=root)
+    assert onnx.returncode == 0, onnx.stderr
+    assert json.loads(onnx.stdout)["weights"] == "trained"
+    trained_run = run_cli("train", "subnet.pt", "--init", "subnet.pt", "--epochs", "1",
+                          "--train-size", "200", "--threads", "1", "--out", "run", cwd=root)
+    assert trained_run.returncode == 0, trained_run.stderr
+    refused = run_cli("export", "tiny.yaml", "--format", "pt", cwd=root)
+    assert refused.returncode == 2 and "--supernet" in refused.stderr
