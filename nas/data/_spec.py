@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,3 +54,12 @@ def data_fingerprint(spec: DataSpec | str) -> str:
         for item in sorted(p for p in path.rglob("*") if p.is_file()):
             digest.update(f"{item.relative_to(path)}\0{item.stat().st_size}\n".encode())
     return f"{spec.kind}:{path.resolve().name}:{digest.hexdigest()[:16]}"
+
+
+def data_slug(data: str) -> str:
+    """A short, name-safe form of a data spec: ``npz:/x/cifar.npz`` -> ``npz-cifar``."""
+    kind, _, path = data.partition(":")
+    if not path:
+        return kind
+    stem = os.path.splitext(os.path.basename(os.path.normpath(path)))[0]
+    return f"{kind}-{re.sub(r'[^A-Za-z0-9._-]', '_', stem)}"

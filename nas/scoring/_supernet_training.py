@@ -36,7 +36,7 @@ from nas._checks import check_int
 from nas._errors import ConfigError
 from nas._files import atomic_write, read_text
 from nas._progress import progress_bar
-from nas.data import augment
+from nas.data import augment, data_slug
 from nas.scoring._data import get_data
 from nas.scoring._inherited import evaluate_accuracy, recalibrate_batch_norm
 from nas.scoring._options import ProxySettings
@@ -83,8 +83,6 @@ class SupernetOptions:
         check_int("seed", self.seed, minimum=0)
 
     def study_name(self, space: Space) -> str:
-        from nas.search import data_slug
-
         return self.name or f"supernet-{space.name}-{data_slug(self.proxy.data)}"
 
     def path(self, space: Space) -> Path:

@@ -4,19 +4,10 @@ FLOPs, latency). How a candidate is scored (:class:`nas.scoring.ProxySettings`) 
 
 from __future__ import annotations
 
-import os
-import re
+from nas.data import data_slug  # noqa: F401 - re-exported as nas.search.data_slug
+
 
 OBJECTIVES = ("single", "multi")
-
-
-def data_slug(data: str) -> str:
-    """A short, name-safe form of a data spec: ``npz:/x/cifar.npz`` -> ``npz-cifar``."""
-    kind, _, path = data.partition(":")
-    if not path:
-        return kind
-    stem = os.path.splitext(os.path.basename(os.path.normpath(path)))[0]
-    return f"{kind}-{re.sub(r'[^A-Za-z0-9._-]', '_', stem)}"
 
 
 def flops_label(flops: float) -> str:
