@@ -27,26 +27,52 @@ def add_space_option(group) -> None:
                        help=f"search space: {', '.join(space_names())}, or a YAML file")
 
 
-def add_data_options(parser: argparse.ArgumentParser, *, resolution_help: str) -> None:
+def add_data_options(parser: argparse.ArgumentParser, *, resolution_help: str,
+                     from_supernet: bool = False) -> None:
+    """The data and proxy-geometry options. With ``from_supernet`` (``nas search``) they are
+    left unset (None) when not given, so that ``--supernet`` can fill them from its file; their
+    help then states the usual default."""
     group = parser.add_argument_group("data")
-    group.add_argument("--data", default="digits", metavar="SPEC", help=DATA_HELP)
     defaults = ProxySettings()
-    group.add_argument("--proxy-resolution", type=positive_int, default=defaults.resolution,
-                       metavar="PX", help=resolution_help)
-    group.add_argument("--proxy-width", type=positive_float, default=defaults.width,
-                       metavar="M",
-                       help="proxy width multiplier (channels x M, rounded to multiples of 8)")
-    group.add_argument("--proxy-strides-removed", type=non_negative_int,
-                       default=defaults.strides_removed, metavar="N",
-                       help="train the proxy with its first N stride-2 stages at stride 1 (a "
-                            "stride-adapted proxy: each removed stride doubles every later "
-                            "feature map, like doubling the resolution, at about that cost)")
+
+    def default(value, text: str) -> dict:
+        if not from_supernet:
+            return {"default": value, "help": text}
+        shown = "all" if value is None else value
+        return {"default": None,
+                "help": f"{text} (default: {shown}, or the supernet's with --supernet)"}
+
+    if from_supernet:  # DATA_HELP names digits as the default already
+        group.add_argument("--data", default=None, metavar="SPEC",
+                           help=f"{DATA_HELP}; with --supernet, the supernet's by default")
+    else:
+        group.add_argument("--data", default=defaults.data, metavar="SPEC", help=DATA_HELP)
+    group.add_argument("--proxy-resolution", type=positive_int, metavar="PX",
+                       **default(defaults.resolution, resolution_help))
+    group.add_argument("--proxy-width", type=positive_float, metavar="M", **default(
+        defaults.width, "proxy width multiplier (channels x M, rounded to multiples of 8)"))
+    group.add_argument("--proxy-strides-removed", type=non_negative_int, metavar="N", **default(
+        defaults.strides_removed,
+        "train the proxy with its first N stride-2 stages at stride 1 (a stride-adapted proxy: "
+        "each removed stride doubles every later feature map, like doubling the resolution, at "
+        "about that cost)"))
     group.add_argument("--train-size", type=train_size, default=None, metavar="N",
                        help="train on a stratified subset of N images, e.g. 8000 or 8k "
                             "(default: all)")
-    group.add_argument("--validation-fraction", type=positive_float, default=0.2, metavar="F",
-                       help="share of the training images held out for validation (never "
-                            "trained on)")
+    group.add_argument("--validation-fraction", type=positive_float, metavar="F", **default(
+        defaults.validation_fraction,
+        "share of the training images held out for validation (never trained on)"))
+
+
+PROXY_OPTIONS = {"data": "data", "resolution": "proxy_resolution", "width": "proxy_width",
+                 "strides_removed": "proxy_strides_removed", "train_size": "train_size",
+                 "validation_fraction": "validation_fraction"}
+"""ProxySettings field -> argparse destination of the data and proxy-geometry options."""
+
+
+def given_proxy_options(args: argparse.Namespace) -> set[str]:
+    """The ProxySettings fields the user set on the command line (those not None)."""
+    return {field for field, name in PROXY_OPTIONS.items() if getattr(args, name) is not None}
 
 
 def add_train_options(parser: argparse.ArgumentParser, *, epochs: int) -> None:
@@ -129,10 +155,11 @@ def train_config(args: argparse.Namespace, **overrides) -> TrainConfig:
 
 
 def proxy_settings(args: argparse.Namespace) -> ProxySettings:
-    return ProxySettings(data=args.data, resolution=args.proxy_resolution, width=args.proxy_width,
-                         strides_removed=args.proxy_strides_removed, train_size=args.train_size,
-                         validation_fraction=args.validation_fraction,
-                         train=train_config(args))
+    """The proxy settings of the options; an option left unset takes ProxySettings' default."""
+    defaults = ProxySettings()
+    values = {field: getattr(args, name) if getattr(args, name) is not None
+              else getattr(defaults, field) for field, name in PROXY_OPTIONS.items()}
+    return ProxySettings(**values, train=train_config(args))
 
 
 def study_settings(args: argparse.Namespace, **overrides) -> StudySettings:

@@ -15,6 +15,7 @@ from nas.cli._options import (
     add_sampler_options,
     add_study_options,
     add_train_options,
+    given_proxy_options,
     proxy_settings,
     study_settings,
 )
@@ -108,7 +109,8 @@ def add_parser(subparsers) -> None:
     group.add_argument("--calibration-images", type=positive_int, default=512, metavar="N",
                        help="with --supernet: training images that recalibrate each "
                             "candidate's batch-norm statistics")
-    add_data_options(parser, resolution_help="proxy training resolution in pixels")
+    add_data_options(parser, resolution_help="proxy training resolution in pixels",
+                     from_supernet=True)
     add_train_options(parser, epochs=ProxySettings().train.epochs)
     add_study_options(parser, trials=20)
     add_sampler_options(parser)
@@ -134,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
                               threads=args.latency_threads, batch=args.latency_batch)
     proxy = proxy_settings(args)
     if args.supernet is not None:
-        proxy = adopt_supernet_protocol(proxy, args.supernet)
+        proxy = adopt_supernet_protocol(proxy, args.supernet, given=given_proxy_options(args))
     options = SearchOptions(space=args.space, target_flops=args.flops or 400_000_000,
                             target_latency_ms=args.latency, latency=latency, reward=args.reward,
                             w=args.w, slack=args.slack, objective=args.objective,

@@ -16,13 +16,19 @@ from nas.train import resolve_device
 
 CALIBRATION_IMAGES = 512
 """Training images whose batch-norm statistics a subnet gets (Once-for-All uses 2,000 on
-ImageNet; on the shared CIFAR-10 subset 512 already gives the same ranking, see
-``benchmarks/supernet_fidelity.py``)."""
+ImageNet). Whether 512 ranks candidates as 2,048 would on the shared CIFAR-10 subset is not
+measured yet: ``benchmarks/supernet_fidelity.py`` reports Kendall τ between the two."""
 
 
 def _batches(images: torch.Tensor, size: int):
-    for start in range(0, len(images), size):
-        yield images[start:start + size]
+    """Batches of ``size``; a last batch of one image joins the one before (batch norm in
+    training mode cannot normalise a single value per channel on a 1x1 map)."""
+    starts = list(range(0, len(images), size))
+    if len(starts) > 1 and len(images) - starts[-1] == 1:
+        starts.pop()
+    for number, start in enumerate(starts):
+        end = starts[number + 1] if number + 1 < len(starts) else len(images)
+        yield images[start:end]
 
 
 @torch.no_grad()
@@ -35,6 +41,7 @@ def recalibrate_batch_norm(model: nn.Module, data: ImageData, *,
     norm runs in eval mode (no dropout, no stochastic depth). Returns ``model`` in eval mode."""
     model.eval()
     norms = [module for module in model.modules() if isinstance(module, nn.BatchNorm2d)]
+    momenta = [norm.momentum for norm in norms]
     for norm in norms:
         norm.reset_running_stats()
         norm.momentum = None  # cumulative average over the calibration batches
@@ -45,8 +52,8 @@ def recalibrate_batch_norm(model: nn.Module, data: ImageData, *,
     target = resolve_device(device)
     for batch in _batches(chosen, batch_size):
         model(data.normalise(batch.to(target)))
-    for norm in norms:
-        norm.momentum = 0.1
+    for norm, momentum in zip(norms, momenta):
+        norm.momentum = momentum
     return model.eval()
 
 

@@ -61,6 +61,12 @@ from nas.scoring._proxy import proxy_arch
 from nas.space import Space
 
 
+def weight_type(stage: Stage) -> str:
+    """The weight set a stage's blocks use: ``ds`` for an MBConv without expansion, however it
+    is written (``ds``, or ``ir`` with expand ratio 1), else the block type."""
+    return "ds" if stage.block_type == "ir" and stage.expand_ratio == 1 else stage.block_type
+
+
 def weight_types(block_types: tuple[str, ...], expand_ratios: tuple) -> tuple[str, ...]:
     """The weight sets of a stage with these block-type and expand-ratio choices: an ``ir``
     choice needs ``ds`` weights when expand ratio 1 is a choice and ``ir`` weights when a
@@ -183,9 +189,11 @@ class Supernet(nn.Module):
         self.classifier = nn.Linear(self.head_channels, geometry.num_classes)
         self._activation = make_activation(self.activation_name)
         self.apply(initialise_module)  # EfficientNet's initialisation
-        for stage in self.stages:  # blocks after a stage's first are always residual: they
-            for position in stage[1:]:  # start as the identity, as in nas.model
-                for module in position.values():
+        for limits, stage in zip(self.limits, self.stages):
+            if not limits.skip:  # no residual: a zero scale would make the stage dead
+                continue
+            for position in stage[1:]:  # residual in every subnet: starts as the identity,
+                for module in position.values():  # as in nas.model
                     norm = module.conv[1] if isinstance(module, ConvBlock) else module.project[1]
                     nn.init.zeros_(norm.weight)
 
@@ -208,7 +216,7 @@ class Supernet(nn.Module):
                      "out_channels": limits.out_channels}
             problems = [f"{name} at most {limit}" for name, limit in sizes.items()
                         if getattr(stage, name) > limit]
-            if stage.block_type not in limits.block_types:
+            if weight_type(stage) not in limits.block_types:
                 problems.append(f"block type among {', '.join(limits.block_types)}")
             if stage.stride != limits.stride:
                 problems.append(f"stride {limits.stride}")
@@ -246,7 +254,7 @@ class Supernet(nn.Module):
         x = self._conv_bn(self.stem, images, self.stem_channels, stride=2, act=True)
         for block, position in _positions(arch):
             module = self.stages[block.stage_index][position]
-            x = self._block(module[block.stage.block_type], block, x)
+            x = self._block(module[weight_type(block.stage)], block, x)
         x = self._conv_bn(self.head, x, self.head_channels, act=True)
         x = x.mean((2, 3))
         x = F.dropout(x, arch.dropout, self.training)
@@ -309,7 +317,7 @@ class Supernet(nn.Module):
         self.check_subnet(arch)
         model = build_model(arch)
         shared = self.state_dict()
-        types = {(block.stage_index, position): block.stage.block_type
+        types = {(block.stage_index, position): weight_type(block.stage)
                  for block, position in _positions(arch)}
         state = {}
         for name, tensor in model.state_dict().items():

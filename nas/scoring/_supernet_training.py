@@ -43,7 +43,7 @@ from nas.scoring._options import ProxySettings
 from nas.scoring._supernet import Geometry, Supernet
 from nas.space import Space, load_space, parse_space, resolve_space_path
 from nas.study import derived_seed, study_directory
-from nas.train import TrainConfig, Trainer, flips, steps_per_epoch
+from nas.train import TrainConfig, Trainer, flips, resolve_device, steps_per_epoch
 
 FILE_FORMAT = "nas-supernet"
 FILE_VERSION = 1
@@ -92,7 +92,7 @@ class SupernetOptions:
         """What a file is trained for: a resume under other settings is refused."""
         return {"space": space.name, "space_fingerprint": space.fingerprint,
                 "proxy": self.proxy.identity(), "random_subnets": self.random_subnets,
-                "seed": self.seed}
+                "seed": self.seed, "amp": self.proxy.train.amp}
 
 
 @dataclass
@@ -152,9 +152,15 @@ def load_supernet(path: str | Path, *, device: str = "cpu") -> SupernetFile:
     space = parse_space(yaml.safe_load(document["space_yaml"]), source=str(path))
     geometry = Geometry(**document["geometry"])
     supernet = Supernet(space, geometry)
-    supernet.load_state_dict(document["model"])
-    return SupernetFile(path=path, supernet=supernet.to(device),
-                        proxy=_proxy_from_dict(document["proxy"]), seed=document["seed"],
+    try:
+        supernet.load_state_dict(document["model"])
+        proxy = _proxy_from_dict(document["proxy"])
+    except (KeyError, TypeError, RuntimeError) as error:
+        raise ConfigError(f"supernet file must be a complete file written by this version of "
+                          f"nas supernet, but {str(path)!r} is not ({type(error).__name__})"
+                          ) from None
+    return SupernetFile(path=path, supernet=supernet.to(resolve_device(device)),
+                        proxy=proxy, seed=document["seed"],
                         epochs=document["epochs"], epochs_done=document["epochs_done"],
                         history=document["history"], identity=document["identity"],
                         fingerprint=hashlib.sha256(raw).hexdigest(),
@@ -236,6 +242,25 @@ def _subnet_accuracy(supernet: Supernet, arch, data, *, seed: int, device: str) 
     return evaluate_accuracy(model, data, device=device)
 
 
+def _flatten(document: dict, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in document.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _check_same_settings(trained: dict, given: dict, path: Path) -> None:
+    """Refuse a resume under other settings, naming the first that differs."""
+    trained, given = _flatten(trained), _flatten(given)
+    for key in sorted(set(trained) | set(given)):
+        if trained.get(key) != given.get(key):
+            raise ConfigError(f"--resume must use the settings {str(path)!r} was trained with: "
+                              f"{key} must be {trained.get(key)!r}, but got {given.get(key)!r}")
+
+
 def train_supernet(options: SupernetOptions, *, progress: bool = True,
                    log=None) -> SupernetFile:
     """Train (or, with ``options.resume``, continue) the supernet of ``options.space``; write
@@ -256,9 +281,7 @@ def train_supernet(options: SupernetOptions, *, progress: bool = True,
                               f"{str(path)!r} does (resume it with --resume, or choose another "
                               f"--study)")
         existing = load_supernet(path)
-        if existing.identity != options.identity(space):
-            raise ConfigError(f"--resume must use the settings {str(path)!r} was trained with, "
-                              f"but they differ (space, data, geometry, protocol or seed)")
+        _check_same_settings(existing.identity, options.identity(space), path)
     torch.manual_seed(options.seed)
     supernet = Supernet(space, geometry)
     trainer = Trainer(supernet, dataclasses.replace(config, seed=options.seed),
@@ -271,6 +294,7 @@ def train_supernet(options: SupernetOptions, *, progress: bool = True,
         if log is not None:
             log(f"resuming {path}: {existing.epochs_done} of {existing.epochs} epochs done")
     for epoch in range(len(history) + 1, config.epochs + 1):
+        torch.manual_seed(derived_seed(options.seed, epoch, 1))  # dropout: same after a resume
         start = time.perf_counter()
         loss = _train_epoch(supernet, trainer, data, epoch=epoch, options=options,
                             progress=progress)

@@ -68,7 +68,7 @@ def share_result(trial: optuna.Trial, twin: FrozenTrial) -> None:
     """Record on ``trial`` that it is ``twin``'s network and copy what training measured."""
     trial.set_user_attr(SAME_NETWORK_KEY, twin.number)
     for key in ("proxy_resolution", "proxy_params", "accuracy", "accuracy_per_epoch",
-                "reward", "latency_measured_ms"):
+                "reward", "latency_measured_ms", "fidelity"):
         if key in twin.user_attrs:
             trial.set_user_attr(key, twin.user_attrs[key])
 

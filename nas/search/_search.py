@@ -93,6 +93,9 @@ class SearchOptions:
 
     def __post_init__(self) -> None:
         check_int("calibration images", self.calibration_images, minimum=1)
+        if self.calibration_images != CALIBRATION_IMAGES and self.supernet is None:
+            raise ConfigError(f"calibration images must come with a supernet (--supernet), but "
+                              f"got {self.calibration_images} without one")
         if self.objective not in OBJECTIVES:
             raise ConfigError(f"objective must be one of {', '.join(OBJECTIVES)}, "
                               f"but got {self.objective!r}")
@@ -123,6 +126,8 @@ class SearchOptions:
         target = (flops_label(self.target_flops) if self.target_latency_ms is None
                   else latency_label(self.target_latency_ms))
         parts = [space.name, data_slug(self.proxy.data), target, self.reward]
+        if self.supernet is not None:
+            parts.append("supernet")
         if self.multi:
             parts.append("multi")
         if self.study.seed:
@@ -218,15 +223,16 @@ SUPERNET_PROTOCOL_FIELDS = ("data", "resolution", "width", "strides_removed", "t
 """What a supernet fixes of the proxy protocol: its data, geometry and split."""
 
 
-def adopt_supernet_protocol(proxy: ProxySettings, path: str) -> ProxySettings:
-    """``proxy`` with each of :data:`SUPERNET_PROTOCOL_FIELDS` that is at its default taken
-    from the supernet file at ``path`` (what ``nas search --supernet`` does with options the
-    user did not give); fields the user set are kept, and checked by :func:`check_supernet`."""
+def adopt_supernet_protocol(proxy: ProxySettings, path: str, *,
+                            given: set[str]) -> ProxySettings:
+    """``proxy`` with each of :data:`SUPERNET_PROTOCOL_FIELDS` not in ``given`` (the fields the
+    user set) taken from the supernet file at ``path``: what ``nas search --supernet`` does
+    with data and proxy options left out. Fields given are kept, and checked by
+    :func:`check_supernet`."""
     trained = load_supernet(path).proxy
-    default = ProxySettings()
-    return dataclasses.replace(proxy, **{
-        key: getattr(trained, key) for key in SUPERNET_PROTOCOL_FIELDS
-        if getattr(proxy, key) == getattr(default, key)})
+    return dataclasses.replace(proxy, **{key: getattr(trained, key)
+                                         for key in SUPERNET_PROTOCOL_FIELDS
+                                         if key not in given})
 
 
 def check_supernet(supernet: SupernetFile, space: Space, proxy: ProxySettings) -> None:
@@ -241,7 +247,7 @@ def check_supernet(supernet: SupernetFile, space: Space, proxy: ProxySettings) -
         raise ConfigError(f"the supernet must be trained to the end, but {path} has "
                           f"{supernet.epochs_done} of {supernet.epochs} epochs (continue it "
                           f"with nas supernet --resume)")
-    trained = supernet.proxy.identity()
+    trained = supernet.identity["proxy"]  # fingerprinted when it was trained
     wanted = proxy.identity()
     for key, option in (("data", "--data"), ("proxy_resolution", "--proxy-resolution"),
                         ("proxy_width", "--proxy-width"),
@@ -282,13 +288,13 @@ def make_objective(prepared: Prepared, *, progress: bool) -> Callable[[optuna.Tr
         if twin is not None:  # never train the same network twice: share its result
             share_result(trial, twin)
             return tuple(twin.values) if options.multi else twin.value
-        if prepared.supernet is not None:
-            return _score_with_supernet(prepared, trial, target, spent, seed=trial_seed)
-        data = get_data(proxy, resolution=proxy.resolution, seed=seed)
         if prepared.table is not None and not confirming:
             measured = measure_latency(target, options.latency,
                                        cache=default_cache(options.study.root))
             trial.set_user_attr("latency_measured_ms", measured.median_ms)
+        if prepared.supernet is not None:
+            return _score_with_supernet(prepared, trial, target, spent, seed=trial_seed)
+        data = get_data(proxy, resolution=proxy.resolution, seed=seed)
 
         def on_epoch(result) -> None:
             if options.multi or confirming:
@@ -318,7 +324,8 @@ def _score_with_supernet(prepared: Prepared, trial: optuna.Trial, target, spent:
     """The candidate's reward from the accuracy of its subnet with inherited weights (batch
     norm recalibrated on images drawn with the trial's seed), on the supernet's split."""
     options, file = prepared.options, prepared.supernet
-    data = get_data(file.proxy, resolution=file.proxy.resolution, seed=file.seed)
+    # the data the user named (checked against the file's fingerprint), the file's split
+    data = get_data(options.proxy, resolution=options.proxy.resolution, seed=file.seed)
     score = score_inherited(file.supernet, target, data, seed=seed,
                             calibration_images=options.calibration_images,
                             device=options.proxy.train.device, threads=prepared.threads,

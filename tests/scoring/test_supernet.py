@@ -135,3 +135,53 @@ def test_inherited_score_is_deterministic_for_a_seed(digits16):
     assert first.accuracy == second.accuracy and 0 <= first.accuracy <= 1
     assert first.proxy_params == sum(
         p.numel() for p in supernet.extract(GEOMETRY.proxy(target)).parameters())
+
+
+CN_SPACE = """
+name: with-cn
+description: a plain-conv stage without residual, then MBConv
+target: {resolution: 32, num_classes: 10}
+network: {stem_channels: 16, head_channels: 64, dropout: 0.0, drop_path_rate: 0.0,
+          activation: swish}
+choices:
+  block_type: [ir]
+  kernel_size: [3]
+  expand_ratio: [1, 3]
+  se_ratio: [0]
+  repeats_delta: [0, 1]
+  width_multiplier: [1.0]
+stages:
+  - base: cn_r2_k3_s1_e1_c16
+    block_type: [cn]
+  - base: ir_r1_k3_s2_e3_c24
+"""
+
+
+def test_stages_without_residual_learn_from_the_start(tmp_path):
+    (tmp_path / "with-cn.yaml").write_text(CN_SPACE)
+    space = load_space(str(tmp_path / "with-cn.yaml"))
+    torch.manual_seed(0)
+    supernet = Supernet(space, Geometry(resolution=16, width=1.0, strides_removed=0,
+                                        num_classes=10))
+    largest = supernet.largest()
+    assert largest.stages[0].block_type == "cn" and not largest.stages[0].skip
+    logits = supernet(torch.randn(4, 3, 16, 16), largest)
+    assert logits.abs().sum() > 0
+    logits.sum().backward()
+    second_block = supernet.stages[0][1]["cn"]
+    assert second_block.conv[0].weight.grad.abs().sum() > 0
+
+
+def test_an_mbconv_without_expansion_uses_the_ds_weights_however_it_is_written():
+    supernet = Supernet(load_space("tiny"), GEOMETRY)
+    smallest = supernet.smallest()
+    as_ir = dataclasses.replace(smallest, stages=tuple(
+        dataclasses.replace(stage, block_type="ir") if stage.block_type == "ds" else stage
+        for stage in smallest.stages))
+    assert as_ir != smallest
+    images = torch.randn(2, 3, 16, 16)
+    supernet.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(supernet(images, as_ir), supernet(images, smallest))
+        torch.testing.assert_close(supernet.extract(as_ir).eval()(images),
+                                   supernet(images, smallest))
