@@ -137,9 +137,9 @@ def run_subnet(args: argparse.Namespace) -> int:
     file = load_supernet(args.supernet)
     if args.study is not None:
         target, name = study_arch(args.study, trial=args.trial, storage=args.storage), args.study
-    else:
-        target = resolve_target(args.target, storage=args.storage)
-        name = load_weighted_target(args.target, storage=args.storage).name
+    else:  # the architecture and the name of any TARGET, read once
+        loaded = load_weighted_target(args.target, storage=args.storage)
+        target, name = loaded.arch, loaded.name
     if args.format == "pt":
         path = args.output or f"{name}-subnet.pt"
         arch = write_subnet_checkpoint(file, target, path)

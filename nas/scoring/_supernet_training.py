@@ -117,6 +117,13 @@ class SupernetFile:
     def complete(self) -> bool:
         return self.epochs_done >= self.epochs
 
+    def require_complete(self) -> None:
+        """Raise :class:`ConfigError` unless every epoch of the file is trained."""
+        if not self.complete:
+            raise ConfigError(f"the supernet must be trained to the end, but {self.path} has "
+                              f"{self.epochs_done} of {self.epochs} epochs (continue it with "
+                              f"nas supernet --resume)")
+
     def describe(self) -> dict:
         return {"file": str(self.path), "space": self.supernet.space.name,
                 "data": self.proxy.data, "epochs": self.epochs, "epochs_done": self.epochs_done,

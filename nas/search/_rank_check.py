@@ -177,10 +177,7 @@ def prepare_rank_check(options: RankCheckOptions, *, threads: int | None = None
             raise ConfigError(f"--space must be the supernet's space, but {options.supernet} "
                               f"was trained on space {supernet.supernet.space.name!r} and got "
                               f"{space.name!r}")
-        if not supernet.complete:
-            raise ConfigError(f"the supernet must be trained to the end, but {options.supernet} "
-                              f"has {supernet.epochs_done} of {supernet.epochs} epochs "
-                              f"(continue it with nas supernet --resume)")
+        supernet.require_complete()
         identity["supernet"] = supernet.fingerprint
     get_data(reference, resolution=reference.resolution, seed=options.study.seed)
     study, threads = open_run(

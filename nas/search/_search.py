@@ -243,10 +243,7 @@ def check_supernet(supernet: SupernetFile, space: Space, proxy: ProxySettings) -
         raise ConfigError(f"--space must be the supernet's space, but {path} was trained on "
                           f"space {supernet.supernet.space.name!r} and got {space.name!r} "
                           f"(or the same name with other choices)")
-    if not supernet.complete:
-        raise ConfigError(f"the supernet must be trained to the end, but {path} has "
-                          f"{supernet.epochs_done} of {supernet.epochs} epochs (continue it "
-                          f"with nas supernet --resume)")
+    supernet.require_complete()
     trained = supernet.identity["proxy"]  # fingerprinted when it was trained
     wanted = proxy.identity()
     for key, option in (("data", "--data"), ("proxy_resolution", "--proxy-resolution"),
