@@ -23,7 +23,7 @@ __getattr__, __dir__, __all__ = attach(__name__, {
     "data": ["load_data"],
     "train": ["TrainConfig", "FullTrainOptions", "train_full"],
     "study": ["StudySettings", "StudyRun"],
-    "search": ["SearchOptions", "ProxySettings", "Reward", "run_search"],
+    "search": ["SearchOptions", "ProxySettings", "Reward", "resolve_target", "run_search"],
     "scaling": ["ScaleOptions", "run_scale", "compound_family", "published_family"],
     "exporting": ["EXPORT_FORMATS", "export", "to_timm"],
 })

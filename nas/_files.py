@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import tempfile
 from collections.abc import Iterator
@@ -81,18 +80,19 @@ def atomic_write(path: str | os.PathLike, data: str | bytes) -> Path:
 
 @contextlib.contextmanager
 def file_lock(path: str | os.PathLike, *, what: str = "lock file") -> Iterator[None]:
-    """An exclusive ``flock`` on ``path`` (created if missing) between local processes, held
-    for the block."""
+    """An exclusive lock on ``path`` (created if missing) between local processes, held for the
+    block: ``filelock``'s, which uses ``flock`` on POSIX and ``msvcrt`` locking on Windows."""
+    from filelock import FileLock
+
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(path, "a+")
+        lock = FileLock(path)
+        lock.acquire()
     except OSError as error:
         raise ConfigError(f"{what} {str(path)!r} must be in a writable directory, but got "
                           f"{error.strerror or error}") from None
-    with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    try:
+        yield
+    finally:
+        lock.release()

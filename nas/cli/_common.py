@@ -110,6 +110,7 @@ positive_float = _argument_type(float, lambda value: math.isfinite(value) and va
                                 "a finite number > 0")
 finite_float = _argument_type(float, math.isfinite, "a finite number")
 fraction = _argument_type(float, lambda value: 0 <= value < 1, "a number in [0, 1)")
+open_fraction = _argument_type(float, lambda value: 0 < value < 1, "a number in (0, 1)")
 
 
 def quiet_optuna() -> None:

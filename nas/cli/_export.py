@@ -7,7 +7,7 @@ import argparse
 from nas._errors import ConfigError
 from nas._files import atomic_write
 from nas.cli._common import HelpFormatter, examples, positive_int, print_json
-from nas.cli._targets import (
+from nas.search import (
     TARGET_HELP,
     load_weighted_target,
     resolve_target,

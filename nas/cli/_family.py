@@ -9,7 +9,7 @@ from nas._errors import ConfigError
 from nas.cli._common import (
     HelpFormatter, add_json_flag, examples, positive_float, print_json, print_table,
 )
-from nas.cli._targets import TARGET_HELP, resolve_target
+from nas.search import TARGET_HELP, resolve_target
 from nas.cost import FLOP_UNIT
 
 DESCRIPTION = f"""\
@@ -45,6 +45,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--phis", default="0-7", help="members: a range (0-7) or a list (0,2,4)")
     parser.add_argument("--out", metavar="DIR", default=None,
                         help="directory for the configs (default: studies/<base>-family)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace member configs in --out that hold other architectures "
+                             "(by default such a directory is refused, nothing written)")
     parser.add_argument("--storage", default=None, metavar="URL",
                         help="storage of a study:NAME base (default: its local journal)")
     parser.add_argument("--plot", action="store_true",
@@ -105,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
         base_flops = count(compound_member(base, phi=0, alpha=alpha, beta=beta, gamma=gamma,
                                            name=name).arch).flops
     out = args.out or os.path.join("studies", f"{name}-family")
-    paths = [str(path) for path in write_family(members, out)]
+    paths = [str(path) for path in write_family(members, out, overwrite=args.overwrite)]
     rows = member_rows(members, base_flops=base_flops)
     for row, path in zip(rows, paths):
         row["config"] = path

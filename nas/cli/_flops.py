@@ -7,7 +7,7 @@ import argparse
 from nas.cli._common import (
     HelpFormatter, add_json_flag, examples, positive_int, print_json, print_table,
 )
-from nas.cli._targets import TARGET_HELP, resolve_target
+from nas.search import TARGET_HELP, resolve_target
 from nas.cost import FLOP_UNIT, count
 
 DESCRIPTION = f"""\

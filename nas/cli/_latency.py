@@ -10,7 +10,7 @@ from nas.cli._common import (
     HelpFormatter, add_json_flag, examples, positive_float, positive_int, print_json,
     print_table,
 )
-from nas.cli._targets import TARGET_HELP, resolve_target
+from nas.search import TARGET_HELP, resolve_target
 
 DESCRIPTION = """\
 Measure an architecture's latency on this machine: milliseconds per forward pass of one batch

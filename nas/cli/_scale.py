@@ -11,7 +11,7 @@ from nas.cli._common import (
 )
 from nas.cli._options import add_data_options, add_study_options, add_train_options
 from nas.cli._options import proxy_settings, study_settings
-from nas.cli._targets import TARGET_HELP, resolve_target
+from nas.search import TARGET_HELP, resolve_target
 from nas.cost import FLOP_UNIT
 from nas.scoring import ProxySettings
 

@@ -9,11 +9,12 @@ from pathlib import Path
 
 from nas._errors import ConfigError
 from nas.cli._common import (
-    HelpFormatter, add_json_flag, examples, non_negative_int, positive_int, print_json,
+    HelpFormatter, add_json_flag, examples, non_negative_int, open_fraction, positive_int,
+    print_json,
     quiet_optuna, train_size,
 )
 from nas.cli._options import add_train_options, train_config
-from nas.cli._targets import TARGET_HELP, resolve_target
+from nas.search import TARGET_HELP, resolve_target
 from nas.cost import FLOP_UNIT
 from nas.data import DATA_HELP
 
@@ -57,7 +58,8 @@ def add_parser(subparsers) -> None:
     group = parser.add_argument_group("run")
     group.add_argument("--data", default="digits", metavar="SPEC", help=DATA_HELP)
     group.add_argument("--resolution", type=at_least_8, default=None, metavar="PX",
-                       help="training resolution (default: the config's resolution)")
+                       help="training resolution (default: the config's resolution; 32 on "
+                            "the 8x8 digits)")
     group.add_argument("--progressive", type=parse_progressive, default=None,
                        metavar="START:END",
                        help="grow the resolution linearly from START to END pixels over the "
@@ -73,6 +75,12 @@ def add_parser(subparsers) -> None:
                        help="train only the classifier (use with --init)")
     group.add_argument("--train-size", type=train_size, default=None, metavar="N",
                        help="train on a stratified subset of N images, e.g. 8000 or 8k")
+    group.add_argument("--validation-fraction", type=open_fraction, default=0.2,
+                       metavar="F",
+                       help="share of the training pool held out for per-epoch validation "
+                            "(never trained on); the rest is trained on. Without its own test "
+                            "split (or a val/ folder) a source first loses 20%% to the test "
+                            "hold-out, so 0.2 trains on 64%% of the images and 0.05 on 76%%")
     group.add_argument("--seed", type=non_negative_int, default=0,
                        help="seed of weights, batches and the validation split")
     group.add_argument("--storage", default=None, metavar="URL",
@@ -98,7 +106,8 @@ def run(args: argparse.Namespace) -> int:
         arch=arch, name=name, data=args.data, resolution=args.resolution,
         progressive=args.progressive, train=train_config(args),
         out=args.out or os.path.join("studies", f"train-{name}"), resume=args.resume,
-        init=args.init, freeze_features=args.freeze_features, train_size=args.train_size)
+        init=args.init, freeze_features=args.freeze_features, train_size=args.train_size,
+        validation_fraction=args.validation_fraction)
     bars = []
 
     def on_epoch(entry, resolution: int) -> None:

@@ -137,14 +137,14 @@ def pinned_threads(threads: int) -> Iterator[None]:
 
 
 def time_runs(run: Callable[[], object], settings: LatencySettings, *,
-              synchronize: Callable[[], None] | None = None) -> Timing:
+              synchronize: Callable[[], None] | None = None,
+              clock: Callable[[], float] = time.perf_counter) -> Timing:
     """Time ``run()`` by the stopping rule of this module, after its warm-up (at least
     :data:`PROCESS_WARMUP_SECONDS` for the first timing in a process). ``synchronize`` (e.g.
     ``torch.cuda.synchronize``) is called before each clock read, so queued device work is
-    inside the interval it belongs to."""
+    inside the interval it belongs to. ``clock`` reads seconds (tests pass a controlled one)."""
     global _process_warm
     sync = synchronize or (lambda: None)
-    clock = time.perf_counter
     warmup = settings.warmup_seconds if _process_warm else max(settings.warmup_seconds,
                                                                 PROCESS_WARMUP_SECONDS)
     _process_warm = True
@@ -166,7 +166,7 @@ def time_runs(run: Callable[[], object], settings: LatencySettings, *,
         elapsed = clock() - begin
         samples.append(elapsed * 1000)
         spent += elapsed
-        if len(samples) >= settings.min_runs and len(samples) % 10 == 0:
+        if len(samples) >= settings.min_runs and (len(samples) - settings.min_runs) % 10 == 0:
             low, high = median_interval(samples)
             median = _quantile(sorted(samples), 0.5)
             if max(median - low, high - median) <= settings.precision * median:

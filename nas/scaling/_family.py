@@ -114,12 +114,34 @@ def parse_phis(text: str) -> list[int]:
     return sorted(set(values))
 
 
-def write_family(members: list[Member], directory: str | os.PathLike) -> list[Path]:
+def write_family(members: list[Member], directory: str | os.PathLike, *,
+                 overwrite: bool = False) -> list[Path]:
     """Write every member's config to ``<directory>/<member name>.yaml`` (atomically); return
-    the paths in member order."""
-    paths = []
-    for member in members:
-        path = Path(directory) / f"{member.name}.yaml"
+    the paths in member order.
+
+    A member file already there with another architecture (e.g. an earlier ``--preset`` family
+    of the same base, now written with other coefficients) is a ConfigError, raised before
+    anything is written, unless ``overwrite``. Files holding the same architecture, and files of
+    other members, are left as they are."""
+    from nas.arch import load
+
+    paths = [Path(directory) / f"{member.name}.yaml" for member in members]
+    if not overwrite:
+        differing = []
+        for member, path in zip(members, paths):
+            if path.exists():
+                try:
+                    same = load(str(path)) == member.arch
+                except ConfigError:
+                    same = False
+                if not same:
+                    differing.append(path.name)
+        if differing:
+            raise ConfigError(
+                f"family directory {str(directory)!r} must not hold other architectures under "
+                f"the members' names, but {', '.join(differing)} differ from this family "
+                f"(written by an earlier call with other coefficients?); choose another --out "
+                f"or pass --overwrite to replace them")
+    for member, path in zip(members, paths):
         save(member.arch, path)
-        paths.append(path)
     return paths

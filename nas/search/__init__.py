@@ -20,6 +20,8 @@ __getattr__, __dir__, __all__ = attach(__name__, {
     "_summary": ["BEST_FILE", "SeedNoise", "arch_of", "best_trial", "find_trial", "pareto_trials",
                  "ranked_trials", "search_summary", "seed_noise", "trial_frame", "trial_record",
                  "write_best"],
+    "_targets": ["TARGET_HELP", "LoadedTarget", "load_weighted_target", "resolve_target",
+                 "study_arch", "study_target"],
     # candidate scoring, re-exported from the layer below (the very same objects)
     "nas.scoring": ["BlindChoice", "DATA_CACHE_SIZE", "ProxySettings", "ZERO_COST_PROXIES",
                     "blind_choices", "faithful_resolution", "get_data", "proxy_arch",

@@ -236,7 +236,10 @@ class Trainer:
     def load_state_dict(self, state: dict) -> None:
         self.optimizer.load_state_dict(state["optimizer"])
         self.schedule.load_state_dict(state["schedule"])
-        self.scaler.load_state_dict(state["scaler"])
+        if state["scaler"] and self.scaler.is_enabled():
+            self.scaler.load_state_dict(state["scaler"])
+        # else the run was saved without a loss scaler (bfloat16 on CPU, or no --amp) and goes
+        # on with a fresh one, or goes on without one: the scale is not part of the model
         self.generator.set_state(state["generator"])
 
 

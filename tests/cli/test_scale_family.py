@@ -88,3 +88,27 @@ def test_scale_bad_input(cli, tmp_path):
         result = cli("scale", *args)
         assert result.returncode == 2, result.stderr
         assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_family_refuses_to_overwrite_another_family(cli, tmp_path):
+    """A --preset family, then an --alpha family of the same base into the same directory:
+    refused with nothing written, unless --overwrite; re-writing the same family is fine."""
+    first = cli("family", "--base", "efficientnet-b0", "--preset", "efficientnet",
+                "--phis", "0-2", "--out", "fam")
+    assert first.returncode == 0, first.stderr
+    before = {path.name: path.read_bytes() for path in (tmp_path / "fam").iterdir()}
+    again = cli("family", "--base", "efficientnet-b0", "--preset", "efficientnet",
+                "--phis", "0-3", "--out", "fam")
+    assert again.returncode == 0, again.stderr
+    other = ("family", "--base", "efficientnet-b0", "--alpha", "1.4", "--beta", "1.05",
+             "--gamma", "1.1", "--phis", "0-3", "--out", "fam")
+    refused = cli(*other)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert "efficientnet-b1.yaml" in refused.stderr and "--overwrite" in refused.stderr
+    assert {name: (tmp_path / "fam" / name).read_bytes() for name in before} == before
+    replaced = cli(*other, "--overwrite", "--json")
+    assert replaced.returncode == 0, replaced.stderr
+    members = json.loads(replaced.stdout)["members"]
+    assert load(str(tmp_path / "fam" / "efficientnet-b1.yaml")).resolution == \
+        members[1]["resolution"] != preset("efficientnet-b1").resolution

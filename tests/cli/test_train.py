@@ -58,3 +58,14 @@ def test_diverging_training_is_one_line_exit_1(cli, tmp_path):
                  "--threads", "1")
     assert result.returncode == 1
     assert "loss became" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_validation_fraction_sets_how_much_is_trained_on(cli, tmp_path):
+    """digits: 1,797 images, 360 held out for test, 5 % of the other 1,437 for validation."""
+    save(load_space("tiny").baseline(), tmp_path / "tiny.yaml")
+    result = cli("train", "tiny.yaml", "--resolution", "8", "--epochs", "1", "--threads", "1",
+                 "--validation-fraction", "0.05", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["images"] == {"train": 1365, "validation": 72, "test": 360}
+    refused = cli("train", "tiny.yaml", "--validation-fraction", "1")
+    assert refused.returncode == 2 and "(0, 1)" in refused.stderr

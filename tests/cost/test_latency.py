@@ -8,6 +8,7 @@ from nas.arch import Arch, decode, iter_blocks
 from nas.cost import (
     LatencySettings, LatencyTable, default_cache, measure_latency, parts, validate_table,
 )
+from nas.cost._latency import measurement_key
 from nas.model import build_model
 
 QUICK = LatencySettings(warmup_seconds=0.02, max_seconds=0.5, precision=0.05)
@@ -82,7 +83,18 @@ def test_validation_compares_predictions_with_end_to_end_measurements(tmp_path):
     for row in validation.rows:
         assert row["error_percent"] == pytest.approx(
             (row["predicted_ms"] - row["measured_ms"]) / row["measured_ms"] * 100, abs=0.1)
-    assert 0 <= validation.within_share <= 1 and validation.rmse_percent >= 0
+    # plant end-to-end medians that miss the (now stored) predictions by +2 % and -14 %:
+    # one within +-10 %, one not; rmse sqrt((2² + 14²) / 2) = 10, bias (2 - 14) / 2 = -6
+    cache = default_cache(tmp_path)
+    for network, error in zip(networks, (2, -14)):
+        key = measurement_key(network, QUICK, network.resolution)
+        predicted = table.predict(network).latency_ms
+        cache.put({key: {**cache.get(key), "median_ms": predicted / (1 + error / 100)}})
+    planted = validate_table(table, networks, cache=cache)
+    assert [row["error_percent"] for row in planted.rows] == [2.0, -14.0]
+    assert planted.within_share == 0.5
+    assert planted.rmse_percent == pytest.approx(10.0)
+    assert planted.bias_percent == pytest.approx(-6.0)
 
 
 def test_a_passed_builder_is_what_gets_timed(tmp_path):

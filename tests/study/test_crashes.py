@@ -60,14 +60,54 @@ def test_interrupt_fails_the_running_trial_and_rerun_completes(tmp_path, sent, c
     assert TrialState.RUNNING not in [t.state for t in trials]
 
 
+def running_trials(root, pid: int, *, training: bool = False) -> list:
+    """RUNNING trials owned by worker process ``pid`` (with ``training``: past their
+    reservation, in the middle of training)."""
+    path = root / "studies" / NAME / "journal.log"
+    if not path.exists():
+        return []
+    return [t for t in study_at(str(path), NAME).get_trials()
+            if t.state == TrialState.RUNNING and t.user_attrs.get("pid") == pid
+            and (not training or "accuracy_per_epoch" in t.user_attrs)]
+
+
+def wait_until(condition, what: str, process, *, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if process.poll() is not None:
+            pytest.fail(f"the worker exited (code {process.returncode}) before {what}: "
+                        f"{process.stderr.read()}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"still no {what} after {timeout:.0f} s")
+        time.sleep(0.3)
+
+
 def test_killed_worker_is_swept_and_its_trial_rerun_once_by_a_live_worker(tmp_path):
     first = start_cli(*TINY, "--trials", "4", "--epochs", "3", cwd=tmp_path)
-    wait_for_running_trial(tmp_path)
-    second = start_cli(*TINY, "--trials", "4", "--epochs", "3", cwd=tmp_path)
-    time.sleep(1.0)
-    first.send_signal(signal.SIGKILL)
-    first.communicate()
-    _, stderr = second.communicate(timeout=600)
+    second = None
+    try:
+        # Freeze the first worker mid-training: alive, its trial RUNNING, so it can neither
+        # finish that trial nor hold the study lock while the second worker joins the study.
+        while True:
+            wait_for_running_trial(tmp_path, timeout=120)
+            first.send_signal(signal.SIGSTOP)
+            if running_trials(tmp_path, first.pid, training=True):
+                break
+            first.send_signal(signal.SIGCONT)  # it finished the trial in between: again
+        second = start_cli(*TINY, "--trials", "4", "--epochs", "3", cwd=tmp_path)
+        # The point to kill at: the second worker is live in the study, running a trial of
+        # its own beside the first worker's (which its start-up sweep left alone: alive).
+        wait_until(lambda: running_trials(tmp_path, second.pid),
+                   "trial of the second worker RUNNING", second)
+        assert running_trials(tmp_path, first.pid, training=True)
+        first.send_signal(signal.SIGKILL)
+        first.communicate()
+        _, stderr = second.communicate(timeout=600)
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.communicate()
     assert second.returncode == 0, stderr
     study = study_at(journal(tmp_path), NAME)
     trials = study.get_trials()

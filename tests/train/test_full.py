@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from nas._errors import ConfigError
-from nas.arch import from_dict
+from nas.arch import EFFICIENTNET_B0, from_dict
 from nas.data import load_data
 from nas.model import build_model
 from nas.space import load_space
@@ -130,3 +130,12 @@ def test_init_rejects_checkpoints_that_are_not_state_dicts(tmp_path):
 
 class _Unsafe:
     pass
+
+
+def test_digits_train_at_32_pixels_unless_told():
+    """The 8×8 digits are not upsampled to the config's 224 px by default."""
+    b0 = FullTrainOptions(arch=EFFICIENTNET_B0, name="b0")
+    assert b0.data == "digits" and b0.final_resolution == 32
+    assert FullTrainOptions(arch=EFFICIENTNET_B0, name="b0", resolution=64).final_resolution == 64
+    assert FullTrainOptions(arch=EFFICIENTNET_B0, name="b0",
+                            data="npz:x.npz").final_resolution == 224

@@ -152,3 +152,20 @@ def test_flips_only_colour_photographs_by_default(tmp_path, digits16):
 def test_train_config_validation(changes, message):
     with pytest.raises(ConfigError, match=message):
         TrainConfig(**changes)
+
+
+def test_resume_without_a_saved_scaler_keeps_a_fresh_enabled_one(digits16):
+    """A CPU --amp run (bfloat16, no loss scaler: its state is empty) resumed where float16
+    needs a scaler (CUDA) goes on with a fresh scaler instead of failing on the empty state."""
+    config = TrainConfig(epochs=1, amp=True, threads=1)
+    saved = Trainer(build_model(SMALL), config, steps_per_epoch=4).state_dict()
+    assert saved["scaler"] == {}
+    resumed = Trainer(build_model(SMALL), config, steps_per_epoch=4)
+    resumed.scaler = torch.amp.GradScaler("cpu", init_scale=2.0 ** 10)
+    resumed.load_state_dict(saved)
+    assert resumed.scaler.is_enabled() and resumed.scaler.get_scale() == 2.0 ** 10
+    # and a saved scaler state is restored where a scaler is in use
+    source = Trainer(build_model(SMALL), config, steps_per_epoch=4)
+    source.scaler = torch.amp.GradScaler("cpu", init_scale=64.0)
+    resumed.load_state_dict(source.state_dict())
+    assert resumed.scaler.get_scale() == 64.0

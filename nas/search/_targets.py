@@ -1,4 +1,4 @@
-"""Resolve a TARGET argument: a preset name, a config file, a checkpoint of ``nas train``
+"""Resolve a TARGET, as every command names an architecture: a preset name, a config file, a checkpoint of ``nas train``
 (``.pt``/``.pth``: its architecture, and for ``nas export`` its weights), or ``study:NAME`` (a
 study's best trial, or ``study:NAME:N`` for trial N)."""
 
@@ -28,7 +28,7 @@ class LoadedTarget(NamedTuple):
 def study_target(name: str, *, trial: str = "best", storage: str | None = None,
                  root: str = ".") -> LoadedTarget:
     """A study's trial (``best`` or a number), named ``<study>-trial<N>``."""
-    from nas.search import arch_of, find_trial
+    from nas.search._summary import arch_of, find_trial
     from nas.study import load_existing_study
 
     study = load_existing_study(storage_url=storage, root=root, name=name)
@@ -42,11 +42,14 @@ def study_arch(name: str, *, trial: str = "best", storage: str | None = None,
     return study_target(name, trial=trial, storage=storage, root=root).arch
 
 
-def load_weighted_target(target: str, *, storage: str | None = None) -> LoadedTarget:
-    """The architecture of any TARGET, its name, and the weights of a checkpoint target."""
+def load_weighted_target(target: str, *, storage: str | None = None,
+                         root: str = ".") -> LoadedTarget:
+    """The architecture of any TARGET, its name, and the weights of a checkpoint target.
+    ``study:NAME[:N]`` is looked up in ``storage`` (default: the local journal of study NAME
+    under ``root``/studies)."""
     if target.startswith("study:"):
         name, _, trial = target[len("study:"):].partition(":")
-        return study_target(name, trial=trial or "best", storage=storage)
+        return study_target(name, trial=trial or "best", storage=storage, root=root)
     name = os.path.splitext(os.path.basename(target))[0]
     if target.lower().endswith(CHECKPOINT_SUFFIXES):
         from nas.train import load_trained
@@ -56,6 +59,11 @@ def load_weighted_target(target: str, *, storage: str | None = None) -> LoadedTa
     return LoadedTarget(load_target(target), name, None)
 
 
-def resolve_target(target: str, *, storage: str | None = None) -> Arch:
-    """The architecture of any TARGET (a checkpoint's weights are read and dropped)."""
-    return load_weighted_target(target, storage=storage).arch
+def resolve_target(target: str, *, storage: str | None = None, root: str = ".") -> Arch:
+    """The architecture of any TARGET (a checkpoint's weights are read and dropped)::
+
+        nas.resolve_target("study:demo-search")      # the study's best trial
+        nas.resolve_target("study:demo-search:12")   # its trial 12
+        nas.resolve_target("runs/b0/checkpoint.pt")  # what nas train trained
+    """
+    return load_weighted_target(target, storage=storage, root=root).arch
