@@ -28,6 +28,20 @@ def _shared() -> Path:
     return ROOT.parent / "shared"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def decode_cache(tmp_path_factory):
+    """Folders decode into a cache of this test session (NAS_CACHE_DIR, inherited by the CLI
+    subprocesses), never into the user's ~/.cache/nas."""
+    directory = tmp_path_factory.mktemp("decode-cache")
+    previous = os.environ.get("NAS_CACHE_DIR")
+    os.environ["NAS_CACHE_DIR"] = str(directory)
+    yield directory
+    if previous is None:
+        os.environ.pop("NAS_CACHE_DIR", None)
+    else:
+        os.environ["NAS_CACHE_DIR"] = previous
+
+
 SHARED = _shared()
 CIFAR_NPZ = SHARED / "data" / "cifar10_jpeg_10k.npz"
 

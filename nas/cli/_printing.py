@@ -18,6 +18,10 @@ def print_summary(run, document: dict, *, value_name: str = "reward") -> None:
           f"skipped, {counts['failed']} failed.")
     print(f"FLOPs: {FLOP_UNIT}, counted at the target resolution; "
           f"MFLOPs = millions of FLOPs.\n")
+    skipped = document.get("skipped_images") or {"count": 0}
+    if skipped["count"]:
+        print(f"{skipped['count']} unreadable images of the folder were left out (e.g. "
+              f"{skipped['files'][0]}; --strict stops at the first).\n")
     if len(study.directions) == 2:
         print_table(trial_frame(pareto_trials(study), value_name=value_name),
                     title="Pareto front (accuracy up, FLOPs down):")

@@ -106,6 +106,9 @@ def add_parser(subparsers) -> None:
                             "instead of training its proxy: seconds per candidate. The data, "
                             "proxy geometry and split are the file's (options given must agree "
                             "with it); the training options do not apply")
+    group.add_argument("--strict", action="store_true",
+                       help="stop at the first unreadable image of a folder (by default "
+                            "unreadable images are left out and counted in the summary)")
     group.add_argument("--calibration-images", type=positive_int, default=512, metavar="N",
                        help="with --supernet: training images that recalibrate each "
                             "candidate's batch-norm statistics")
@@ -145,5 +148,5 @@ def run(args: argparse.Namespace) -> int:
                             prescreen_proxy=args.proxy, proxy=proxy,
                             supernet=args.supernet,
                             calibration_images=args.calibration_images,
-                            study=study_settings(args))
+                            strict=args.strict, study=study_settings(args))
     return finish(run_search(options, progress=True, log=log_line), as_json=args.json)

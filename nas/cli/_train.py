@@ -81,6 +81,9 @@ def add_parser(subparsers) -> None:
                             "(never trained on); the rest is trained on. Without its own test "
                             "split (or a val/ folder) a source first loses 20%% to the test "
                             "hold-out, so 0.2 trains on 64%% of the images and 0.05 on 76%%")
+    group.add_argument("--strict", action="store_true",
+                       help="stop at the first unreadable image of a folder (by default "
+                            "unreadable images are left out and counted in result.json)")
     group.add_argument("--seed", type=non_negative_int, default=0,
                        help="seed of weights, batches and the validation split")
     group.add_argument("--storage", default=None, metavar="URL",
@@ -107,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
         progressive=args.progressive, train=train_config(args),
         out=args.out or os.path.join("studies", f"train-{name}"), resume=args.resume,
         init=args.init, freeze_features=args.freeze_features, train_size=args.train_size,
-        validation_fraction=args.validation_fraction)
+        validation_fraction=args.validation_fraction, strict=args.strict)
     bars = []
 
     def on_epoch(entry, resolution: int) -> None:
@@ -146,5 +149,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"validation accuracy {document['validation_accuracy']:.4f}"
           + (f", test accuracy {document['test_accuracy']:.4f}"
              if document["test_accuracy"] is not None else ""))
+    if document["images"]["skipped"]:
+        print(f"{document['images']['skipped']} unreadable images were left out (listed in "
+              f"result.json; --strict stops at the first)")
     print(f"checkpoint: {document['checkpoint']}; result: {result.path}")
     return 0

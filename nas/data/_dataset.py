@@ -1,9 +1,11 @@
-"""In-memory image data: parse a ``--data`` spec, split into three roles, resize what is kept.
+"""Image data: parse a ``--data`` spec, split into three roles, resize what is kept.
 
 The roles: a training split; a validation split carved from the training pool by ``seed`` (never
 trained on; the search selects on it); and a held-out test split that the search and scaling
-never look at. Images are held as uint8 tensors (N, 3, R, R) at the resolution R; batches come
-out as normalised float32 tensors (per-channel mean/std of the training split).
+never look at. Images are uint8 (N, 3, R, R) at the resolution R: tensors in memory for the
+array sources (digits, npz, CIFAR), :class:`~nas.data.DiskImages` read from the decode cache for
+folders (each image decoded once per resolution; only the files a split keeps are decoded).
+Batches come out as normalised float32 tensors (per-channel mean/std of the training split).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import torch
 import torch.nn.functional as F
 
 from nas._errors import DataError
+from nas.data._cache import DECODED, DecodeCache, DiskImages
+from nas.data._folder import list_folder
 from nas.data._sources import RawData, read_cifar, read_digits, read_folder, read_npz
 from nas.data._spec import DataSpec, parse_data_spec
 
@@ -28,18 +32,22 @@ TEST_SEED = 20240611
 @dataclass(frozen=True, eq=False)
 class ImageData:
     """Train / validation (and, when loaded with ``test=True``, test) splits at one resolution,
-    ready to batch: each split is (uint8 images (N, 3, R, R), int64 labels (N,))."""
+    ready to batch: each split is (uint8 images (N, 3, R, R), int64 labels (N,)). The images
+    are a tensor, or for folders a :class:`~nas.data.DiskImages` (indexing either with an
+    integer tensor or a slice gives a uint8 tensor (B, 3, R, R)). ``skipped`` names the
+    unreadable images left out of the splits (folders only; relative to the folder)."""
 
     name: str
     resolution: int
     num_classes: int
     class_names: tuple[str, ...]
     natural: bool
-    train: tuple[torch.Tensor, torch.Tensor]
-    validation: tuple[torch.Tensor, torch.Tensor]
-    test: tuple[torch.Tensor, torch.Tensor] | None
+    train: tuple[torch.Tensor | DiskImages, torch.Tensor]
+    validation: tuple[torch.Tensor | DiskImages, torch.Tensor]
+    test: tuple[torch.Tensor | DiskImages, torch.Tensor] | None
     mean: torch.Tensor = field(repr=False)
     std: torch.Tensor = field(repr=False)
+    skipped: tuple[str, ...] = field(default=(), repr=False)
 
     def normalise(self, images: torch.Tensor) -> torch.Tensor:
         """uint8 (B, 3, R, R) -> float32, per-channel standardised with training statistics."""
@@ -79,11 +87,16 @@ def _split(labels: numpy.ndarray, held_out: int | float,
     return numpy.sort(first), numpy.sort(second)
 
 
-def _channel_statistics(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def _chunks(images, size: int = 1024):
+    for start in range(0, len(images), size):
+        yield images[start:start + size]
+
+
+def _channel_statistics(images) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-channel mean and std of uint8 images (N, 3, R, R), in chunks (no float copy)."""
     total = torch.zeros(3, dtype=torch.float64)
     squares = torch.zeros(3, dtype=torch.float64)
-    for chunk in images.split(1024):
+    for chunk in _chunks(images):
         values = chunk.to(torch.float64)
         total += values.sum(dim=(0, 2, 3))
         squares += values.pow(2).sum(dim=(0, 2, 3))
@@ -91,6 +104,85 @@ def _channel_statistics(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tenso
     mean = total / count
     std = (squares / count - mean ** 2).clamp_min(0).sqrt().clamp_min(1.0)
     return mean.float().view(1, 3, 1, 1), std.float().view(1, 3, 1, 1)
+
+
+STATISTICS_IMAGES = 10_000
+"""Folders larger than this estimate the channel statistics (and colour) on a fixed sample of
+this many training images instead of reading them all."""
+
+
+def _has_colour(images) -> bool:
+    """Whether some image of uint8 (N, 3, R, R) has pixels whose three channels differ."""
+    for chunk in _chunks(images):
+        if not (torch.equal(chunk[:, 0], chunk[:, 1]) and torch.equal(chunk[:, 1], chunk[:, 2])):
+            return True
+    return False
+
+
+def _load_folder(spec: DataSpec, *, resolution: int, seed: int, validation_fraction: float,
+                 train_size: int | None, test: bool, strict: bool,
+                 progress: bool) -> ImageData:
+    """A folder: split the listing by labels, then decode only the kept files (once per
+    resolution, into the decode cache); unreadable files are left out and named in
+    ``skipped``, or with ``strict`` the first is a DataError."""
+    listing = list_folder(Path(spec.path))
+    labels = listing.pool.labels
+    _check_counts(spec, labels, len(listing.class_names))
+    pool = numpy.arange(len(labels))
+    held_out = None
+    if listing.test is None:
+        pool, held_out = _split(labels, TEST_FRACTION, TEST_SEED)
+    train_part, validation_part = _split(labels[pool], validation_fraction, seed)
+    train_index, validation_index = pool[train_part], pool[validation_part]
+    if train_size is not None and train_size < len(train_index):
+        _, keep = _split(labels[train_index], train_size, seed)
+        train_index = train_index[keep]
+    cache = DecodeCache(listing.pool, name="pool", resolution=resolution)
+    wanted = [train_index, validation_index] + ([held_out] if test and held_out is not None
+                                                else [])
+    state = numpy.zeros(len(labels), dtype=numpy.uint8)
+    needed = numpy.concatenate(wanted)
+    state[needed] = cache.ensure(needed, strict=strict, progress=progress)
+    skipped = [listing.pool.files[row] for row in needed if state[row] != DECODED]
+
+    def split(rows):
+        rows = rows[state[rows] == DECODED]
+        return cache.images(rows), torch.from_numpy(labels[rows])
+
+    train_split, validation_split = split(train_index), split(validation_index)
+    test_split = None
+    if test and held_out is not None:
+        test_split = split(held_out)
+    elif test and listing.test is not None:
+        test_cache = DecodeCache(listing.test, name="val", resolution=resolution)
+        rows = numpy.arange(len(listing.test))
+        test_state = test_cache.ensure(rows, strict=strict, progress=progress)
+        skipped += [str(Path("..", "val", listing.test.files[row]))
+                    for row in rows[test_state != DECODED]]
+        rows = rows[test_state == DECODED]
+        test_split = (test_cache.images(rows), torch.from_numpy(listing.test.labels[rows]))
+    train_images = train_split[0]
+    sample = train_images
+    if len(train_images) > STATISTICS_IMAGES:
+        chosen = numpy.sort(numpy.random.default_rng(seed).choice(
+            len(train_images), STATISTICS_IMAGES, replace=False))
+        sample = cache.images(train_images.rows[chosen])
+    mean, std = _channel_statistics(sample)
+    return ImageData(
+        name=str(spec), resolution=resolution, num_classes=len(listing.class_names),
+        class_names=listing.class_names, natural=_has_colour(sample),
+        train=train_split, validation=validation_split, test=test_split, mean=mean, std=std,
+        skipped=tuple(skipped))
+
+
+def _check_counts(spec: DataSpec, labels: numpy.ndarray, num_classes: int) -> None:
+    present = numpy.unique(labels)
+    if len(present) < 2:
+        raise DataError(f"data {spec}: training images must cover at least 2 classes, "
+                        f"but got {len(present)}")
+    if len(labels) < 2 * num_classes:
+        raise DataError(f"data {spec}: must have at least 2 training images per class "
+                        f"({2 * num_classes}), but got {len(labels)}")
 
 
 def read_raw(spec: DataSpec, *, resolution: int, test: bool = False) -> RawData:
@@ -108,7 +200,7 @@ def read_raw(spec: DataSpec, *, resolution: int, test: bool = False) -> RawData:
 
 def load_data(spec: DataSpec | str, *, resolution: int = 32, seed: int = 0,
               validation_fraction: float = 0.2, train_size: int | None = None,
-              test: bool = False) -> ImageData:
+              test: bool = False, strict: bool = False, progress: bool = True) -> ImageData:
     """Load the source, split it into three roles and resize the kept images to
     ``resolution``×``resolution`` pixels.
 
@@ -123,21 +215,25 @@ def load_data(spec: DataSpec | str, *, resolution: int = 32, seed: int = 0,
     - train: the rest, or a stratified subset of ``train_size`` images of it (for fast
       proxies), chosen by ``seed``.
 
-    Only the kept images are resized (bilinear, antialiased when shrinking).
+    Only the kept images are resized (bilinear, antialiased when shrinking). Folders
+    (``folder:DIR``) are split on their file listing and only the kept files are decoded, once
+    per resolution, into the decode cache (``nas.data.cache_root()``); their images stay on
+    disk (:class:`DiskImages`). A folder with ``train/`` and ``val/`` sub-folders uses ``val/``
+    as its own test split. Unreadable images are left out and named in ``ImageData.skipped``;
+    with ``strict`` the first one is a DataError. ``progress`` shows a bar while a folder is
+    decoded (1,000 images or more).
     """
     spec = parse_data_spec(spec) if isinstance(spec, str) else spec
     if not 0 < validation_fraction < 1:
         raise DataError(f"validation fraction must be in (0, 1), but got {validation_fraction}")
+    if spec.kind == "folder":
+        return _load_folder(spec, resolution=resolution, seed=seed,
+                            validation_fraction=validation_fraction, train_size=train_size,
+                            test=test, strict=strict, progress=progress)
     raw = read_raw(spec, resolution=resolution, test=test)
     labels = raw.train_labels
     num_classes = len(raw.class_names)
-    present = numpy.unique(labels)
-    if len(present) < 2:
-        raise DataError(f"data {spec}: training images must cover at least 2 classes, "
-                        f"but got {len(present)}")
-    if len(labels) < 2 * num_classes:
-        raise DataError(f"data {spec}: must have at least 2 training images per class "
-                        f"({2 * num_classes}), but got {len(labels)}")
+    _check_counts(spec, labels, num_classes)
     pool = numpy.arange(len(labels))
     held_out = None
     if not raw.has_test:

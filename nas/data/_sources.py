@@ -17,7 +17,6 @@ import numpy
 
 from nas._errors import DataError
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -261,36 +260,27 @@ def read_cifar(directory: Path, *, classes: int, test: bool = False) -> RawData:
 
 
 def read_folder(directory: Path, *, resolution: int) -> RawData:
-    """One sub-folder of images per class; each image is centre-cropped to a square and resized
-    to ``resolution`` pixels with Pillow as it is read."""
-    from PIL import Image, UnidentifiedImageError
+    """Every image of a folder (either layout of :func:`nas.data.list_folder`; ``val/`` becomes
+    the test split), centre-cropped to a square and resized to ``resolution`` pixels, in
+    memory. An unreadable image is a DataError naming it. (``load_data`` does not hold a
+    folder in memory; this is for callers that want the arrays.)"""
+    from nas.data._folder import UNREADABLE, decode_image, list_folder
 
-    if not directory.is_dir():
-        raise DataError(f"folder: {str(directory)!r} must be a directory with one sub-folder per "
-                        f"class, but it {'is a file' if directory.exists() else 'does not exist'}")
-    classes = []
-    for sub in sorted(p for p in directory.iterdir() if p.is_dir()):
-        files = sorted(p for p in sub.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        if files:
-            classes.append((sub.name, files))
-    if len(classes) < 2:
-        raise DataError(f"folder: {str(directory)!r} must have at least 2 class sub-folders "
-                        f"holding images ({', '.join(IMAGE_SUFFIXES)}), but got {len(classes)}")
-    images, labels = [], []
-    for label, (_, files) in enumerate(classes):
-        for path in files:
+    listing = list_folder(directory)
+
+    def decode(part) -> numpy.ndarray:
+        images = []
+        for relative in part.files:
             try:
-                with Image.open(path) as image:
-                    image = image.convert("RGB")
-                    side = min(image.size)
-                    left, top = (image.width - side) // 2, (image.height - side) // 2
-                    image = image.crop((left, top, left + side, top + side))
-                    image = image.resize((resolution, resolution), Image.Resampling.BICUBIC)
-                    images.append(numpy.asarray(image, dtype=numpy.uint8))
-            except (UnidentifiedImageError, OSError, ValueError) as error:
-                raise DataError(f"folder: image {str(path)!r} must be readable by Pillow, "
-                                f"but got {type(error).__name__}") from None
-            labels.append(label)
-    stacked = numpy.stack(images)
-    return RawData(train_images=stacked, train_labels=numpy.asarray(labels, dtype=numpy.int64),
-                   class_names=tuple(name for name, _ in classes), natural=has_colour(stacked))
+                images.append(decode_image(part.root / relative, resolution))
+            except UNREADABLE as error:
+                raise DataError(f"folder: image {str(part.root / relative)!r} must be readable "
+                                f"by Pillow, but got {type(error).__name__}") from None
+        return numpy.stack(images)
+
+    stacked = decode(listing.pool)
+    test = listing.test
+    return RawData(train_images=stacked, train_labels=listing.pool.labels,
+                   test_images=decode(test) if test else None,
+                   test_labels=test.labels if test else None, has_test=test is not None,
+                   class_names=listing.class_names, natural=has_colour(stacked))

@@ -14,6 +14,7 @@ from optuna.trial import FrozenTrial, TrialState
 from nas.arch import Arch, encode, to_dict
 from nas.cost import Cost, count
 from nas.scoring import get_data
+from nas.search._summary import SKIPPED_IMAGES_KEY
 from nas.study import CONFIRM_KEY, manifest, open_settings_study, trial_seed, worker_threads
 from nas.train import resolve_device
 
@@ -24,13 +25,17 @@ def open_run(options, *, name: str, identity: dict, directions: list[str], sampl
     create study ``name``; return it and the torch threads of this worker. Bad input writes
     nothing: the storage is touched only after everything else has been checked."""
     resolve_device(options.proxy.train.device)
-    get_data(options.proxy, resolution=options.proxy.resolution, seed=options.study.seed)
+    data = get_data(options.proxy, resolution=options.proxy.resolution, seed=options.study.seed,
+                    strict=getattr(options, "strict", False))
     threads = threads or worker_threads(options.study.workers, options.proxy.train.threads)
     study = open_settings_study(
         options.study, name=name, identity=identity, directions=directions, sampler=sampler,
         pruner=pruner, manifest_document=manifest(options=dataclasses.asdict(options),
                                                   threads=threads,
                                                   device=options.proxy.train.device))
+    if data.skipped:
+        study.set_user_attr(SKIPPED_IMAGES_KEY, {"count": len(data.skipped),
+                                                 "files": list(data.skipped[:20])})
     return study, threads
 
 

@@ -72,6 +72,8 @@ class SearchOptions:
             must agree with them (the training options do not apply).
         calibration_images: with a supernet, training images for each candidate's batch-norm
             recalibration.
+        strict: an unreadable image of a folder is an error (by default it is left out and
+            counted in the summary's ``skipped_images``).
     """
 
     space: str = "efficientnet_b0"
@@ -90,6 +92,7 @@ class SearchOptions:
     study: StudySettings = field(default_factory=StudySettings)
     supernet: str | None = None
     calibration_images: int = CALIBRATION_IMAGES
+    strict: bool = False
 
     def __post_init__(self) -> None:
         check_int("calibration images", self.calibration_images, minimum=1)

@@ -210,6 +210,10 @@ def write_best(study: optuna.Study, name: str, root: str = ".") -> Path | None:
     return path
 
 
+SKIPPED_IMAGES_KEY = "data_skipped_images"
+"""Study attribute: the unreadable images of a folder left out of the data (count, first 20)."""
+
+
 def search_summary(run: StudyRun, *, extra: dict | None = None) -> dict:
     """What a search found, as one JSON-ready document: trial counts, the best trial (and its
     config file), the top ten and, with two objectives, the Pareto front."""
@@ -227,6 +231,7 @@ def search_summary(run: StudyRun, *, extra: dict | None = None) -> dict:
         "unresolved_running": run.unresolved,
         "interrupted": run.signal is not None,
         "error": run.failure,
+        "skipped_images": study.user_attrs.get(SKIPPED_IMAGES_KEY, {"count": 0, "files": []}),
         **(extra or {}),
         "noise": noise and noise.describe(),
         "best": None if trial is None else {**trial_record(trial, study),

@@ -51,6 +51,8 @@ class FullTrainOptions:
         validation_fraction: share of the training pool held out for per-epoch validation
             (never trained on); the rest is trained on.
         train_size: train on a stratified subset of this many images (None = all).
+        strict: an unreadable image of a folder is an error (by default it is left out and
+            counted in ``result.json``'s ``images.skipped``).
     """
 
     arch: Arch
@@ -65,6 +67,7 @@ class FullTrainOptions:
     freeze_features: bool = False
     validation_fraction: float = 0.2
     train_size: int | None = None
+    strict: bool = False
 
     @property
     def final_resolution(self) -> int:
@@ -188,7 +191,8 @@ def train_full(options: FullTrainOptions, *,
                                           seed=options.train.seed,
                                           validation_fraction=options.validation_fraction,
                                           train_size=options.train_size,
-                                          test=resolution == options.final_resolution)
+                                          test=resolution == options.final_resolution,
+                                          strict=options.strict)
         return cache[resolution]
 
     final = data_at(options.final_resolution)
@@ -243,7 +247,9 @@ def train_full(options: FullTrainOptions, *,
         "validation_accuracy": history[-1]["validation_accuracy"] if history else None,
         "test_accuracy": trainer.evaluate(final, "test"),
         "images": {"train": len(final.train[1]), "validation": len(final.validation[1]),
-                   "test": len(final.test[1]) if final.test is not None else 0},
+                   "test": len(final.test[1]) if final.test is not None else 0,
+                   "skipped": len(final.skipped)},
+        "skipped_files": list(final.skipped[:100]),
         "epochs": options.train.epochs, "history": history, "protocol": options.protocol(),
         "init": options.init, "seconds": round(time.perf_counter() - begin, 3),
         "checkpoint": str(checkpoint_path),

@@ -87,3 +87,23 @@ def test_bad_search_input_creates_nothing(cli, tmp_path):
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert "Traceback" not in result.stderr
     assert not (tmp_path / "studies").exists()
+
+
+def test_search_on_a_folder_counts_unreadable_images_or_stops_with_strict(cli, tmp_path):
+    from tests.data.test_folder import write_images
+
+    root = write_images(tmp_path / "photos", per_class=12)
+    (root / "emu" / "zz-broken.png").write_bytes(b"not a png")
+    folder = ["search", "--space", "tiny", "--flops", "5M", "--slack", "4", "--epochs", "1",
+              "--threads", "1", "--data", "folder:photos", "--proxy-resolution", "16"]
+    result = cli(*folder, "--trials", "1", "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["skipped_images"] == {"count": 1, "files": ["emu/zz-broken.png"]}
+    assert summary["trials"]["complete"] == 1
+    table = cli(*folder, "--trials", "1")
+    assert "1 unreadable images of the folder were left out" in table.stdout
+    refused = cli(*folder, "--trials", "1", "--strict", "--study", "strict")
+    assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1
+    assert "zz-broken.png" in refused.stderr and "--strict" in refused.stderr
+    assert not (tmp_path / "studies" / "strict").exists()

@@ -69,3 +69,23 @@ def test_validation_fraction_sets_how_much_is_trained_on(cli, tmp_path):
     assert json.loads(result.stdout)["images"] == {"train": 1365, "validation": 72, "test": 360}
     refused = cli("train", "tiny.yaml", "--validation-fraction", "1")
     assert refused.returncode == 2 and "(0, 1)" in refused.stderr
+
+
+def test_unreadable_images_of_a_folder_are_counted_or_refused(cli, tmp_path):
+    from tests.data.test_folder import write_images
+
+    save(load_space("tiny").baseline(), tmp_path / "tiny.yaml")
+    root = write_images(tmp_path / "photos", per_class=8)
+    (root / "dog" / "zz-broken.jpg").write_bytes(b"not a jpeg")
+    common = ("train", "tiny.yaml", "--data", "folder:photos", "--resolution", "16",
+              "--epochs", "1", "--threads", "1")
+    result = cli(*common, "--json")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["images"]["skipped"] == 1 and document["skipped_files"] == ["dog/zz-broken.jpg"]
+    assert sum(document["images"][key] for key in ("train", "validation", "test")) == 24
+    refused = cli(*common, "--strict", "--out", "strict-run")
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert "zz-broken.jpg' must be readable by Pillow" in refused.stderr
+    assert not (tmp_path / "strict-run").exists()
