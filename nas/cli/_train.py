@@ -81,6 +81,10 @@ def add_parser(subparsers) -> None:
                             "(never trained on); the rest is trained on. Without its own test "
                             "split (or a val/ folder) a source first loses 20%% to the test "
                             "hold-out, so 0.2 trains on 64%% of the images and 0.05 on 76%%")
+    group.add_argument("--loader-workers", type=non_negative_int, default=None, metavar="N",
+                       help="processes reading training batches ahead of each step (default: "
+                            "0 for data in memory or on CPU; on CUDA with a folder, one per "
+                            "core up to 8)")
     group.add_argument("--strict", action="store_true",
                        help="stop at the first unreadable image of a folder (by default "
                             "unreadable images are left out and counted in result.json)")
@@ -110,7 +114,8 @@ def run(args: argparse.Namespace) -> int:
         progressive=args.progressive, train=train_config(args),
         out=args.out or os.path.join("studies", f"train-{name}"), resume=args.resume,
         init=args.init, freeze_features=args.freeze_features, train_size=args.train_size,
-        validation_fraction=args.validation_fraction, strict=args.strict)
+        validation_fraction=args.validation_fraction, strict=args.strict,
+        loader_workers=args.loader_workers)
     bars = []
 
     def on_epoch(entry, resolution: int) -> None:

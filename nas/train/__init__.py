@@ -8,5 +8,5 @@ __getattr__, __dir__, __all__ = attach(__name__, {
     "_full": ["FullTrainOptions", "FullTrainResult", "initialise_from", "load_checkpoint",
               "load_trained", "state_dict_of", "train_full"],
     "_trainer": ["EpochResult", "FitResult", "Timing", "Trainer", "TrainingError", "fit",
-                 "flips", "resolve_device", "steps_per_epoch"],
+                 "flips", "loader_workers_for", "resolve_device", "steps_per_epoch"],
 })

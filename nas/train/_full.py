@@ -53,6 +53,8 @@ class FullTrainOptions:
         train_size: train on a stratified subset of this many images (None = all).
         strict: an unreadable image of a folder is an error (by default it is left out and
             counted in ``result.json``'s ``images.skipped``).
+        loader_workers: processes that read training batches ahead (None: 0 for data in
+            memory or on CPU, else one per core up to 8; see :class:`nas.train.Trainer`).
     """
 
     arch: Arch
@@ -68,6 +70,7 @@ class FullTrainOptions:
     validation_fraction: float = 0.2
     train_size: int | None = None
     strict: bool = False
+    loader_workers: int | None = None
 
     @property
     def final_resolution(self) -> int:
@@ -205,7 +208,7 @@ def train_full(options: FullTrainOptions, *,
     if options.freeze_features:
         model.freeze_features()
     trainer = Trainer(model, options.train, steps_per_epoch=steps_per_epoch(
-        final, options.train.batch_size))
+        final, options.train.batch_size), loader_workers=options.loader_workers)
     history: list[dict] = []
     start_epoch, elapsed = 1, 0.0
     if options.resume:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import torch
+import torch.utils.data
 from torch import nn
 
 from nas._errors import ConfigError
@@ -142,16 +144,53 @@ class _ComputeClock:
         return self.seconds
 
 
+class _IndexedBatches(torch.utils.data.Dataset):
+    """(uint8 images (B, 3, R, R), labels (B,)) for an index tensor: what a loader worker
+    reads (from memory, or from the decode cache for a folder's :class:`~nas.data.DiskImages`)."""
+
+    def __init__(self, images, labels: torch.Tensor) -> None:
+        self.images, self.labels = images, labels
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.images[index].contiguous(), self.labels[index]
+
+
+def loader_workers_for(data: ImageData, device: torch.device | str) -> int:
+    """The default number of loader worker processes: none for images in memory (indexing a
+    tensor is cheaper than handing batches between processes) or on a CPU device (the cores
+    train); on CUDA with images on disk, one per core up to 8, leaving one core to the
+    training process."""
+    device = torch.device(device)
+    if isinstance(data.train[0], torch.Tensor) or device.type != "cuda":
+        return 0
+    return max(1, min(8, (os.cpu_count() or 2) - 1))
+
+
 def steps_per_epoch(data: ImageData, batch_size: int) -> int:
     count = len(data.train[1])
     return max(1, count // batch_size) if count >= batch_size else 1
 
 
 class Trainer:
-    """Trains ``model`` on ``ImageData`` with ``config``; state_dict() makes it resumable."""
+    """Trains ``model`` on ``ImageData`` with ``config``; state_dict() makes it resumable.
 
-    def __init__(self, model: nn.Module, config: TrainConfig, *, steps_per_epoch: int) -> None:
+    ``loader_workers`` worker processes read the training batches ahead of the training step
+    (a ``torch.utils.data.DataLoader`` over the epoch's batches, pinned memory on CUDA); None
+    chooses :func:`loader_workers_for`. Batch order and augmentation are the trainer's alone
+    (augmentation runs in this process, on the device), so a run is the same with any number of
+    workers."""
+
+    def __init__(self, model: nn.Module, config: TrainConfig, *, steps_per_epoch: int,
+                 loader_workers: int | None = None) -> None:
         self.config = config
+        if loader_workers is not None and (not isinstance(loader_workers, int)
+                                           or loader_workers < 0):
+            raise ConfigError(f"loader workers must be an integer >= 0, but got "
+                              f"{loader_workers!r}")
+        self.loader_workers = loader_workers
         self.device = resolve_device(config.device)
         if config.threads is not None:
             torch.set_num_threads(config.threads)
@@ -180,24 +219,37 @@ class Trainer:
         images = data.normalise(images.to(self.device, non_blocking=True))
         return images.contiguous(memory_format=self.memory_format)
 
+    def batches(self, data: ImageData) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """The epoch's training batches, (uint8 images (B, 3, R, R), labels (B,)), in an order
+        drawn from the trainer's generator; read by the loader workers when there are any."""
+        images, labels = data.train
+        order = torch.randperm(len(labels), generator=self.generator)
+        batch_size = min(self.config.batch_size, len(labels))
+        indices = [order[step * batch_size:(step + 1) * batch_size]
+                   for step in range(self.steps_per_epoch)]
+        workers = (self.loader_workers if self.loader_workers is not None
+                   else loader_workers_for(data, self.device))
+        if workers == 0:
+            return ((images[index], labels[index]) for index in indices)
+        loader = torch.utils.data.DataLoader(
+            _IndexedBatches(images, labels), sampler=indices, batch_size=None,
+            num_workers=workers, pin_memory=self.device.type == "cuda", prefetch_factor=4,
+            generator=torch.Generator().manual_seed(0))  # not torch's global generator
+        return iter(loader)
+
     def train_epoch(self, data: ImageData) -> float:
         """One pass over the training split (drops the last partial batch); returns the mean
         loss. Raises :class:`TrainingError` when the loss became NaN or inf during the epoch."""
         self.model.train()
         epoch = self.schedule.last_epoch // self.steps_per_epoch + 1
-        images, labels = data.train
-        order = torch.randperm(len(labels), generator=self.generator)
-        batch_size = min(self.config.batch_size, len(labels))
         flip = flips(self.config, data)
         clock = _ComputeClock(self.device)
         total_loss = torch.zeros((), dtype=torch.float32, device=self.device)
-        for step in range(self.steps_per_epoch):
-            index = order[step * batch_size:(step + 1) * batch_size]
-            batch = images[index]
+        for batch, targets in self.batches(data):
             if self.config.augment:
                 batch = augment(batch, flip=flip, generator=self.generator)
             batch = self._prepare(data, batch)
-            targets = labels[index].to(self.device, non_blocking=True)
+            targets = targets.to(self.device, non_blocking=True)
             clock.start()
             with self.autocast():
                 loss = self.loss_function(self.model(batch), targets)
@@ -208,7 +260,7 @@ class Trainer:
             self.schedule.step()
             total_loss += loss.detach().float()
             clock.stop()
-            self.timing.images += len(index)
+            self.timing.images += len(targets)
         mean_loss = total_loss.item() / self.steps_per_epoch  # the epoch's one host sync
         self.timing.compute_seconds += clock.collect()
         if not math.isfinite(mean_loss):
@@ -244,10 +296,12 @@ class Trainer:
 
 
 def fit(model: nn.Module, data: ImageData, config: TrainConfig, *,
-        on_epoch: Callable[[EpochResult], None] | None = None) -> FitResult:
+        on_epoch: Callable[[EpochResult], None] | None = None,
+        loader_workers: int | None = None) -> FitResult:
     """Train for ``config.epochs`` epochs, evaluating after each; ``on_epoch`` may raise to stop
-    early (e.g. ``optuna.TrialPruned``)."""
-    trainer = Trainer(model, config, steps_per_epoch=steps_per_epoch(data, config.batch_size))
+    early (e.g. ``optuna.TrialPruned``). ``loader_workers``: see :class:`Trainer`."""
+    trainer = Trainer(model, config, steps_per_epoch=steps_per_epoch(data, config.batch_size),
+                      loader_workers=loader_workers)
     result = FitResult(timing=trainer.timing)
     start = time.perf_counter()
     for epoch in range(1, config.epochs + 1):

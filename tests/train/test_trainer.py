@@ -169,3 +169,27 @@ def test_resume_without_a_saved_scaler_keeps_a_fresh_enabled_one(digits16):
     source.scaler = torch.amp.GradScaler("cpu", init_scale=64.0)
     resumed.load_state_dict(source.state_dict())
     assert resumed.scaler.get_scale() == 64.0
+
+
+def test_loader_workers_read_a_folder_and_change_nothing(tmp_path, monkeypatch):
+    """Batches read by 2 loader worker processes from the decode cache train exactly the
+    network that batches read in the training process do."""
+    from nas.data import DiskImages
+    from tests.data.test_folder import write_images
+
+    monkeypatch.setenv("NAS_CACHE_DIR", str(tmp_path / "cache"))
+    root = write_images(tmp_path / "photos", per_class=16, size=20)
+    data = load_data(f"folder:{root}", resolution=16, seed=0)
+    assert isinstance(data.train[0], DiskImages)
+    config = TrainConfig(epochs=2, batch_size=8, threads=1, seed=3)
+    weights, accuracies = [], []
+    for workers in (0, 2):
+        torch.manual_seed(0)
+        model = build_model(dataclasses.replace(SMALL, num_classes=3))
+        fitted = fit(model, data, config, loader_workers=workers)
+        accuracies.append([entry.validation_accuracy for entry in fitted.history])
+        weights.append(torch.cat([p.detach().flatten() for p in model.parameters()]))
+    assert accuracies[0] == accuracies[1]
+    assert torch.equal(weights[0], weights[1])
+    with pytest.raises(ConfigError, match="loader workers must be an integer >= 0"):
+        Trainer(build_model(SMALL), config, steps_per_epoch=1, loader_workers=-1)
