@@ -56,7 +56,7 @@ from nas.model import build_model  # noqa: E402
 from nas.scoring import ProxySettings, proxy_arch  # noqa: E402
 from nas.space import load_space  # noqa: E402
 from nas.study import derived_seed  # noqa: E402
-from nas.train import TrainConfig, fit  # noqa: E402
+from nas.train import RECIPE_DEFAULTS, TrainConfig, fit  # noqa: E402
 
 SHARED_CIFAR = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar10_jpeg_10k.npz"
 MEASUREMENTS = RESULTS / "reference"
@@ -100,9 +100,12 @@ def table_architectures(samples: int) -> list:
 
 def _protocol_key(protocol: dict) -> str:
     """The protocol without the data file's location (a clone elsewhere finds the same
-    measurements; the data is the shared subset either way)."""
-    return json.dumps({**protocol, "data": Path(str(protocol["data"])).name}, sort_keys=True,
-                      default=str)
+    measurements; the data is the shared subset either way), and without training fields at
+    the values that mean "off" (fields added later, absent from older measurements)."""
+    train = {key: value for key, value in protocol["train"].items()
+             if not (key in RECIPE_DEFAULTS and value == RECIPE_DEFAULTS[key])}
+    return json.dumps({**protocol, "train": train, "data": Path(str(protocol["data"])).name},
+                      sort_keys=True, default=str)
 
 
 def _measurement_key(protocol: dict, arch: dict, seed: int) -> str:

@@ -81,7 +81,8 @@ def add_train_options(parser: argparse.ArgumentParser, *, epochs: int) -> None:
     group.add_argument("--batch-size", type=positive_int, default=_DEFAULT_TRAIN.batch_size,
                        help="images per step")
     group.add_argument("--optimizer", choices=OPTIMIZERS, default=_DEFAULT_TRAIN.optimizer,
-                       help="sgd (Nesterov momentum) or rmsprop (TF-style)")
+                       help="sgd (Nesterov momentum), rmsprop (torch's, decay 0.9, eps 1e-3) or "
+                            "rmsprop_tf (TensorFlow's, as EfficientNet was trained)")
     group.add_argument("--lr", type=positive_float, default=_DEFAULT_TRAIN.learning_rate,
                        help="peak learning rate")
     group.add_argument("--momentum", type=fraction, default=_DEFAULT_TRAIN.momentum,
@@ -106,7 +107,7 @@ def add_train_options(parser: argparse.ArgumentParser, *, epochs: int) -> None:
                        help="cpu, cuda or cuda:N")
     group.add_argument("--threads", type=positive_int, default=None,
                        help="torch threads per worker (default: cores / workers)")
-    group.add_argument("--amp", action="store_true",
+    group.add_argument("--amp", action=argparse.BooleanOptionalAction, default=False,
                        help="mixed precision (bfloat16 on CPU, float16 on CUDA)")
 
 

@@ -9,14 +9,15 @@ from pathlib import Path
 
 from nas._errors import ConfigError
 from nas.cli._common import (
-    HelpFormatter, add_json_flag, examples, non_negative_int, open_fraction, positive_int,
-    print_json,
-    quiet_optuna, train_size,
+    HelpFormatter, add_json_flag, examples, fraction, non_negative_int, open_fraction,
+    positive_int, print_json, quiet_optuna, train_size,
 )
 from nas.cli._options import add_train_options, train_config
 from nas.search import TARGET_HELP, resolve_target
 from nas.cost import FLOP_UNIT
 from nas.data import DATA_HELP
+from nas.train._config import POLICIES
+from nas.train._recipe import RECIPES
 
 DESCRIPTION = f"""\
 Train an architecture (preset, config file, study trial or family member) on a data set, with
@@ -25,6 +26,16 @@ per-epoch validation and a checkpoint (state_dict plus the config) after every e
 the data's classes. The result (accuracies per epoch, final validation and test accuracy, the
 exact config, params and FLOPs) is written to <out>/result.json. {FLOP_UNIT}.
 """
+
+
+def crop_fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.5 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a number in [0.5, 1], but got {text!r}")
+    return value
 
 
 def at_least_8(text: str) -> int:
@@ -93,8 +104,61 @@ def add_parser(subparsers) -> None:
     group.add_argument("--storage", default=None, metavar="URL",
                        help="storage of a study:NAME target (default: its local journal)")
     add_train_options(parser, epochs=10)
+    recipe = parser.add_argument_group("recipe (each part also alone; options given override "
+                                       "the recipe's)")
+    recipe.add_argument("--recipe", choices=RECIPES, default=None,
+                        help="a named option set: efficientnet = --optimizer rmsprop_tf, --lr "
+                             "0.016 x batch/256, --momentum 0.9, --weight-decay 1e-5, "
+                             "--label-smoothing 0.1, --ema-decay 0.9999, --policy randaugment, "
+                             "--random-resized-crop, --eval-crop 0.875, --drop-path-rate 0.2, "
+                             "--amp (the schedule stays warm-up + cosine)")
+    recipe.add_argument("--ema-decay", type=fraction, default=None, metavar="D",
+                        help="evaluate and save an exponential moving average of the weights "
+                             "with this decay (e.g. 0.9999)")
+    recipe.add_argument("--policy", choices=POLICIES, default="none",
+                        help="batch augmentation policy after crop and flip (kornia, on the "
+                             "device)")
+    recipe.add_argument("--random-resized-crop", action=argparse.BooleanOptionalAction,
+                        default=False,
+                        help="train on random-resized crops (scale 0.08-1) instead of shifts")
+    recipe.add_argument("--eval-crop", type=crop_fraction, default=1.0, metavar="F",
+                        help="store images at R/F pixels and evaluate their central R (0.875: "
+                             "256 -> 224); 1 = no crop")
+    recipe.add_argument("--drop-path-rate", type=fraction, default=None, metavar="P",
+                        help="stochastic depth: replaces the config's drop_path_rate")
     add_json_flag(parser)
     parser.set_defaults(run=run)
+
+
+RECIPE_FLAGS = {"optimizer": "--optimizer", "learning_rate": "--lr", "momentum": "--momentum",
+                "weight_decay": "--weight-decay", "label_smoothing": "--label-smoothing",
+                "ema_decay": "--ema-decay", "policy": "--policy",
+                "random_resized_crop": "--random-resized-crop", "eval_crop": "--eval-crop",
+                "amp": "--amp"}
+
+
+def given(args: argparse.Namespace, flag: str) -> bool:
+    """Whether the command line named ``flag`` (or its --no- form)."""
+    negative = "--no-" + flag[2:]
+    return any(token in (flag, negative) or token.startswith(flag + "=")
+               for token in getattr(args, "argv", ()))
+
+
+def recipe_options(args: argparse.Namespace):
+    """The training config and stochastic-depth rate: the options, with ``--recipe``'s values
+    for every part not given on the command line."""
+    from nas.train import RECIPE_DROP_PATH_RATE, apply_recipe
+
+    config = train_config(args, ema_decay=args.ema_decay, policy=args.policy,
+                          random_resized_crop=args.random_resized_crop,
+                          eval_crop=args.eval_crop)
+    drop_path_rate = args.drop_path_rate
+    if args.recipe is None:
+        return config, drop_path_rate
+    kept = {field for field, flag in RECIPE_FLAGS.items() if given(args, flag)}
+    if drop_path_rate is None:
+        drop_path_rate = RECIPE_DROP_PATH_RATE
+    return apply_recipe(config, args.recipe, given=kept), drop_path_rate
 
 
 def run(args: argparse.Namespace) -> int:
@@ -108,10 +172,11 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--freeze-features must come with --init CHECKPOINT (frozen random "
                           "features would never learn), but got no --init")
     arch = resolve_target(args.target, storage=args.storage)
+    config, drop_path_rate = recipe_options(args)
     name = os.path.splitext(os.path.basename(args.target.replace(":", "-")))[0]
     options = FullTrainOptions(
         arch=arch, name=name, data=args.data, resolution=args.resolution,
-        progressive=args.progressive, train=train_config(args),
+        progressive=args.progressive, train=config, drop_path_rate=drop_path_rate,
         out=args.out or os.path.join("studies", f"train-{name}"), resume=args.resume,
         init=args.init, freeze_features=args.freeze_features, train_size=args.train_size,
         validation_fraction=args.validation_fraction, strict=args.strict,

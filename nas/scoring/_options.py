@@ -62,7 +62,7 @@ class ProxySettings:
 
     def identity(self) -> dict:
         """What makes two evaluations comparable (not threads, device or precision)."""
-        train = dataclasses.asdict(self.train)
+        train = self.train.identity()
         for key in ("channels_last", "device", "threads", "amp", "seed"):
             train.pop(key)
         from nas.data import data_fingerprint

@@ -4,7 +4,10 @@ checkpoints (train_full)."""
 from nas._lazy import attach
 
 __getattr__, __dir__, __all__ = attach(__name__, {
-    "_config": ["OPTIMIZERS", "SCHEDULES", "TrainConfig"],
+    "_config": ["OPTIMIZERS", "POLICIES", "RECIPE_DEFAULTS", "SCHEDULES", "TrainConfig"],
+    "_recipe": ["RECIPES", "RECIPE_DROP_PATH_RATE", "BatchAugmentation", "RMSpropTF",
+                "apply_recipe", "centre_crop", "efficientnet_recipe",
+                "exponential_moving_average"],
     "_full": ["FullTrainOptions", "FullTrainResult", "initialise_from", "load_checkpoint",
               "load_trained", "state_dict_of", "train_full"],
     "_trainer": ["EpochResult", "FitResult", "Timing", "Trainer", "TrainingError", "fit",

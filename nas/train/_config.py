@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from nas._errors import ConfigError
 from nas._checks import check_int, check_real
 
-OPTIMIZERS = ("sgd", "rmsprop")
+OPTIMIZERS = ("sgd", "rmsprop", "rmsprop_tf")
+POLICIES = ("none", "randaugment", "autoaugment")
 SCHEDULES = ("cosine", "onecycle")
 DEVICES = ("cpu", "cuda")
 
@@ -19,7 +21,9 @@ class TrainConfig:
     Attributes:
         epochs: passes over the training split.
         batch_size: images per optimiser step.
-        optimizer: ``sgd`` (Nesterov momentum) or ``rmsprop`` (TF-style: decay 0.9, eps 1e-3).
+        optimizer: ``sgd`` (Nesterov momentum), ``rmsprop`` (torch's RMSprop with decay 0.9,
+            eps 1e-3) or ``rmsprop_tf`` (TensorFlow's RMSprop, as EfficientNet was trained:
+            :class:`nas.train.RMSpropTF`).
         learning_rate: peak learning rate.
         momentum: SGD / RMSprop momentum.
         weight_decay: L2 penalty on convolution and linear weights (not on norms or biases).
@@ -36,6 +40,16 @@ class TrainConfig:
         threads: torch intra-op threads; ``None`` keeps torch's default.
         amp: mixed precision (bfloat16 on CPU, float16 on CUDA).
         seed: seeds weights, batch order and augmentation.
+        ema_decay: keep an exponential moving average of the weights with this decay (TF's
+            warm-up: min(decay, (1 + n) / (10 + n)) after n steps); it is what is evaluated
+            and saved. None: no average.
+        policy: ``none``, ``randaugment`` or ``autoaugment`` (kornia, on the device) after the
+            crop and flip, when augmenting.
+        random_resized_crop: train on random-resized crops (scale 0.08-1) instead of shifted
+            images, when augmenting.
+        eval_crop: the images are stored at round(R / eval_crop) pixels and evaluated on their
+            central R pixels (EfficientNet: 0.875, i.e. 256 -> 224); training crops R pixels
+            from them. 1: no crop.
     """
 
     epochs: int = 5
@@ -54,6 +68,10 @@ class TrainConfig:
     threads: int | None = None
     amp: bool = False
     seed: int = 0
+    ema_decay: float | None = None
+    policy: str = "none"
+    random_resized_crop: bool = False
+    eval_crop: float = 1.0
 
     def __post_init__(self) -> None:
         check_int("epochs", self.epochs, minimum=1)
@@ -78,3 +96,29 @@ class TrainConfig:
         if self.threads is not None:
             check_int("threads", self.threads, minimum=1)
         check_int("seed", self.seed, minimum=0)
+        if self.ema_decay is not None:
+            check_real("ema_decay", self.ema_decay, minimum=0, maximum=1, include_maximum=False)
+        if self.policy not in POLICIES:
+            raise ConfigError(f"policy must be one of {', '.join(POLICIES)}, "
+                              f"but got {self.policy!r}")
+        check_real("eval_crop", self.eval_crop, minimum=0.5, maximum=1)
+
+    @property
+    def recipe_augmentation(self) -> bool:
+        """Whether batches go through :class:`nas.train.BatchAugmentation` (a crop or a policy)
+        instead of the shift-and-flip augmentation."""
+        return self.random_resized_crop or self.policy != "none" or self.eval_crop < 1
+
+    def identity(self) -> dict:
+        """The fields as a dict, without the recipe fields left at their defaults (so a study
+        or checkpoint made before they existed still matches)."""
+        fields = dataclasses.asdict(self)
+        for key, default in RECIPE_DEFAULTS.items():
+            if fields[key] == default:
+                fields.pop(key)
+        return fields
+
+
+RECIPE_DEFAULTS = {"ema_decay": None, "policy": "none", "random_resized_crop": False,
+                   "eval_crop": 1.0}
+"""Fields added for the EfficientNet recipe, with the values that mean "off"."""

@@ -55,6 +55,12 @@ class FullTrainOptions:
             counted in ``result.json``'s ``images.skipped``).
         loader_workers: processes that read training batches ahead (None: 0 for data in
             memory or on CPU, else one per core up to 8; see :class:`nas.train.Trainer`).
+        drop_path_rate: stochastic-depth rate replacing the architecture's (None: keep it).
+
+    With ``train.ema_decay`` the checkpoint's ``state_dict`` (what ``--init``, ``nas export``
+    and ``load_trained`` read) holds the moving average of the weights, which is also what is
+    evaluated; the raw weights are kept beside it (``raw_state_dict``) for ``--resume``. With
+    ``train.eval_crop`` < 1 the images are loaded at round(R / eval_crop) pixels.
     """
 
     arch: Arch
@@ -71,6 +77,7 @@ class FullTrainOptions:
     train_size: int | None = None
     strict: bool = False
     loader_workers: int | None = None
+    drop_path_rate: float | None = None
 
     @property
     def final_resolution(self) -> int:
@@ -96,13 +103,15 @@ class FullTrainOptions:
 
     def protocol(self) -> dict:
         """What must match for ``resume`` to continue a run."""
-        train = dataclasses.asdict(self.train)
+        train = self.train.identity()
         for key in ("threads", "device"):
             train.pop(key)
         return {"data": self.data, "resolution": self.final_resolution,
                 "progressive": list(self.progressive) if self.progressive else None,
                 "validation_fraction": self.validation_fraction, "train_size": self.train_size,
-                "freeze_features": self.freeze_features, **train}
+                "freeze_features": self.freeze_features, **train,
+                **({"drop_path_rate": self.drop_path_rate}
+                   if self.drop_path_rate is not None else {})}
 
 
 def load_checkpoint(path: str | Path) -> dict:
@@ -190,7 +199,8 @@ def train_full(options: FullTrainOptions, *,
         if resolution not in cache:
             for stale in [r for r in cache if r != options.final_resolution]:
                 del cache[stale]  # progressive runs keep only the final and current sizes
-            cache[resolution] = load_data(options.data, resolution=resolution,
+            stored = int(round(resolution / options.train.eval_crop))
+            cache[resolution] = load_data(options.data, resolution=stored,
                                           seed=options.train.seed,
                                           validation_fraction=options.validation_fraction,
                                           train_size=options.train_size,
@@ -201,6 +211,8 @@ def train_full(options: FullTrainOptions, *,
     final = data_at(options.final_resolution)
     arch = dataclasses.replace(options.arch, num_classes=final.num_classes,
                                resolution=options.final_resolution)
+    if options.drop_path_rate is not None:
+        arch = dataclasses.replace(arch, drop_path_rate=options.drop_path_rate)
     torch.manual_seed(options.train.seed)
     model = build_model(arch)
     if options.init:
@@ -216,7 +228,7 @@ def train_full(options: FullTrainOptions, *,
         if saved.get("arch") != to_dict(arch) or saved.get("protocol") != options.protocol():
             raise ConfigError(f"{checkpoint_path} was written for another architecture or "
                               f"training protocol; resume with the original options")
-        model.load_state_dict(saved["state_dict"])
+        model.load_state_dict(saved.get("raw_state_dict", saved["state_dict"]))
         trainer.load_state_dict(saved["trainer"])
         torch.set_rng_state(saved["torch_rng"])
         if saved.get("cuda_rng") and torch.cuda.is_available():
@@ -233,7 +245,9 @@ def train_full(options: FullTrainOptions, *,
                         "resolution": options.resolution_at(epoch),
                         "dropout": options.dropout_at(epoch), "seconds": entry.seconds})
         buffer = io.BytesIO()
-        torch.save({"state_dict": model.state_dict(), "arch": to_dict(arch),
+        raw = {"raw_state_dict": model.state_dict()} if trainer.ema is not None else {}
+        torch.save({"state_dict": trainer.evaluated_model.state_dict(), **raw,
+                    "arch": to_dict(arch),
                     "protocol": options.protocol(), "trainer": trainer.state_dict(),
                     "torch_rng": torch.get_rng_state(),
                     "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available()
@@ -254,6 +268,7 @@ def train_full(options: FullTrainOptions, *,
                    "skipped": len(final.skipped)},
         "skipped_files": list(final.skipped[:100]),
         "epochs": options.train.epochs, "history": history, "protocol": options.protocol(),
+        "evaluated_weights": "exponential moving average" if trainer.ema is not None else "raw",
         "init": options.init, "seconds": round(time.perf_counter() - begin, 3),
         "checkpoint": str(checkpoint_path),
     }

@@ -22,6 +22,9 @@ from torch import nn
 from nas._errors import ConfigError
 from nas.data import ImageData, augment
 from nas.train._config import TrainConfig
+from nas.train._recipe import (
+    BatchAugmentation, RMSpropTF, centre_crop, exponential_moving_average,
+)
 
 
 class TrainingError(RuntimeError):
@@ -82,6 +85,9 @@ def _make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimi
     if config.optimizer == "sgd":
         return torch.optim.SGD(groups, lr=config.learning_rate, momentum=config.momentum,
                                nesterov=config.momentum > 0)
+    if config.optimizer == "rmsprop_tf":
+        return RMSpropTF(groups, lr=config.learning_rate, alpha=0.9, eps=1e-3,
+                         momentum=config.momentum)
     return torch.optim.RMSprop(groups, lr=config.learning_rate, alpha=0.9, eps=1e-3,
                                momentum=config.momentum)
 
@@ -208,6 +214,32 @@ class Trainer:
                                            enabled=self.amp_dtype == torch.float16)
         self.generator = torch.Generator().manual_seed(config.seed)
         self.timing = Timing()
+        self.ema = (exponential_moving_average(self.model, config.ema_decay)
+                    if config.ema_decay is not None else None)
+        self._augmentations: dict[tuple[int, bool], BatchAugmentation] = {}
+
+    @property
+    def evaluated_model(self) -> nn.Module:
+        """What is evaluated and saved: the moving average of the weights when there is one,
+        otherwise the model itself."""
+        return self.ema.module if self.ema is not None else self.model
+
+    def input_size(self, data: ImageData) -> int:
+        """The side the network sees: the stored side times ``eval_crop`` (rounded)."""
+        return int(round(data.resolution * self.config.eval_crop))
+
+    def _recipe_batch(self, data: ImageData, images: torch.Tensor) -> torch.Tensor:
+        """uint8 (B, 3, S, S) -> float (B, 3, R, R) through :class:`BatchAugmentation` on the
+        device, back in [0, 255] for normalisation."""
+        flip = flips(self.config, data)
+        key = (self.input_size(data), flip)
+        if key not in self._augmentations:
+            self._augmentations[key] = BatchAugmentation(
+                key[0], random_resized_crop=self.config.augment and self.config.random_resized_crop,
+                flip=self.config.augment and flip,
+                policy=self.config.policy if self.config.augment else "none")
+        scaled = images.to(self.device, non_blocking=True).float().div_(255)
+        return self._augmentations[key](scaled).mul_(255)
 
     def autocast(self):
         """The mixed-precision context of this trainer (a no-op without amp)."""
@@ -246,7 +278,9 @@ class Trainer:
         clock = _ComputeClock(self.device)
         total_loss = torch.zeros((), dtype=torch.float32, device=self.device)
         for batch, targets in self.batches(data):
-            if self.config.augment:
+            if self.config.recipe_augmentation:
+                batch = self._recipe_batch(data, batch)
+            elif self.config.augment:
                 batch = augment(batch, flip=flip, generator=self.generator)
             batch = self._prepare(data, batch)
             targets = targets.to(self.device, non_blocking=True)
@@ -258,6 +292,8 @@ class Trainer:
             self.scaler.step(self.optimizer)
             self.scaler.update()
             self.schedule.step()
+            if self.ema is not None:
+                self.ema.update_parameters(self.model)
             total_loss += loss.detach().float()
             clock.stop()
             self.timing.images += len(targets)
@@ -270,22 +306,32 @@ class Trainer:
 
     @torch.no_grad()
     def evaluate(self, data: ImageData, split: str = "validation") -> float:
-        """Top-1 accuracy in [0, 1] on ``split`` (``validation`` or ``test``)."""
-        self.model.eval()
+        """Top-1 accuracy in [0, 1] on ``split`` (``validation`` or ``test``) of
+        :attr:`evaluated_model` (the weights' moving average when there is one), on the central
+        :meth:`input_size` pixels."""
+        model = self.evaluated_model
+        model.eval()
         images, labels = getattr(data, split)
+        size = self.input_size(data)
         correct = 0
         for start in range(0, len(labels), 256):
-            batch = self._prepare(data, images[start:start + 256])
+            batch = images[start:start + 256]
+            if size != data.resolution:
+                batch = centre_crop(batch, size)
+            batch = self._prepare(data, batch)
             with self.autocast():
-                predictions = self.model(batch).argmax(1).cpu()
+                predictions = model(batch).argmax(1).cpu()
             correct += int((predictions == labels[start:start + 256]).sum())
         return correct / max(1, len(labels))
 
     def state_dict(self) -> dict:
         return {"optimizer": self.optimizer.state_dict(), "schedule": self.schedule.state_dict(),
-                "scaler": self.scaler.state_dict(), "generator": self.generator.get_state()}
+                "scaler": self.scaler.state_dict(), "generator": self.generator.get_state(),
+                **({"ema": self.ema.state_dict()} if self.ema is not None else {})}
 
     def load_state_dict(self, state: dict) -> None:
+        if self.ema is not None and "ema" in state:
+            self.ema.load_state_dict(state["ema"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.schedule.load_state_dict(state["schedule"])
         if state["scaler"] and self.scaler.is_enabled():

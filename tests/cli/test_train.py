@@ -66,7 +66,8 @@ def test_validation_fraction_sets_how_much_is_trained_on(cli, tmp_path):
     result = cli("train", "tiny.yaml", "--resolution", "8", "--epochs", "1", "--threads", "1",
                  "--validation-fraction", "0.05", "--json")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["images"] == {"train": 1365, "validation": 72, "test": 360}
+    assert json.loads(result.stdout)["images"] == {"train": 1365, "validation": 72, "test": 360,
+                                                   "skipped": 0}
     refused = cli("train", "tiny.yaml", "--validation-fraction", "1")
     assert refused.returncode == 2 and "(0, 1)" in refused.stderr
 
