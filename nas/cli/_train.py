@@ -147,7 +147,7 @@ def given(args: argparse.Namespace, flag: str) -> bool:
 def recipe_options(args: argparse.Namespace):
     """The training config and stochastic-depth rate: the options, with ``--recipe``'s values
     for every part not given on the command line."""
-    from nas.train import RECIPE_DROP_PATH_RATE, apply_recipe
+    from nas.train import RECIPE_DROP_PATH_RATE, apply_recipe, world_from_environment
 
     config = train_config(args, ema_decay=args.ema_decay, policy=args.policy,
                           random_resized_crop=args.random_resized_crop,
@@ -158,14 +158,15 @@ def recipe_options(args: argparse.Namespace):
     kept = {field for field, flag in RECIPE_FLAGS.items() if given(args, flag)}
     if drop_path_rate is None:
         drop_path_rate = RECIPE_DROP_PATH_RATE
-    return apply_recipe(config, args.recipe, given=kept), drop_path_rate
+    return (apply_recipe(config, args.recipe, given=kept,
+                         world_size=world_from_environment().size), drop_path_rate)
 
 
 def run(args: argparse.Namespace) -> int:
     from nas._progress import progress_bar
 
     from nas.study import Terminated, terminate_on_sigterm
-    from nas.train import FullTrainOptions, TrainingError, train_full
+    from nas.train import FullTrainOptions, TrainingError, train_full, world_from_environment
 
     quiet_optuna()
     if args.freeze_features and not args.init:
@@ -182,8 +183,11 @@ def run(args: argparse.Namespace) -> int:
         validation_fraction=args.validation_fraction, strict=args.strict,
         loader_workers=args.loader_workers)
     bars = []
+    main = world_from_environment().main  # under torchrun, rank 0 alone reports
 
     def on_epoch(entry, resolution: int) -> None:
+        if not main:
+            return
         if not bars:  # created at the first epoch, so input errors print no bar
             bars.append(progress_bar(total=args.epochs, initial=entry.epoch - 1,
                                      desc=f"train {name}", unit="epoch"))
@@ -196,6 +200,8 @@ def run(args: argparse.Namespace) -> int:
             result = train_full(options, on_epoch=on_epoch)
     except KeyboardInterrupt as interrupt:
         code = 143 if isinstance(interrupt, Terminated) else 130
+        if not main:
+            return code
         if (Path(options.out) / "checkpoint.pt").exists():
             print(f"\nnas train: interrupted; the last finished epoch is saved in "
                   f"{options.out}; re-run with --resume to continue", file=sys.stderr)
@@ -210,6 +216,8 @@ def run(args: argparse.Namespace) -> int:
         for bar in bars:
             bar.close()
     document = result.document
+    if not main:
+        return 0
     if args.json:
         print_json(document)
         return 0

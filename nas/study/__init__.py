@@ -18,5 +18,5 @@ __getattr__, __dir__, __all__ = attach(__name__, {
                 "open_settings_study", "storage_kind", "study_directory", "study_lock",
                 "worker_threads"],
     "_sweeper": ["RETRY_KEY", "fail_reason"],
-    "_workers": ["EXIT_INTERRUPTED", "StudyRun", "describe", "run_study"],
+    "_workers": ["EXIT_INTERRUPTED", "StudyRun", "describe", "run_study", "worker_device"],
 })

@@ -106,10 +106,35 @@ class TrialLog:
                     self.log(describe(trial, fail_reason(self.study, trial)))
 
 
+def worker_device(device: str, index: int, gpus: int) -> str:
+    """The device of worker ``index`` when the run names ``device``: plain ``cuda`` with
+    several GPUs is ``cuda:<index mod gpus>`` (round robin, a GPU per worker); anything else
+    (``cpu``, an explicit ``cuda:N``, one GPU) is kept."""
+    if device == "cuda" and gpus > 1:
+        return f"cuda:{index % gpus}"
+    return device
+
+
+def _on_own_device(options, index: int):
+    """``options`` with its proxy training device spread over the GPUs (``worker_device``)."""
+    train = options.proxy.train
+    gpus = 0
+    if train.device == "cuda":
+        import torch
+
+        gpus = torch.cuda.device_count()
+    device = worker_device(train.device, index, gpus)
+    if device == train.device:
+        return options
+    return dataclasses.replace(options, proxy=dataclasses.replace(
+        options.proxy, train=dataclasses.replace(train, device=device)))
+
+
 def _child(worker, make_objective, options, threads: int, index: int) -> None:
     """Entry point of a worker process: the parent forwards Ctrl-C as SIGTERM."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     optuna.logging.set_verbosity(optuna.logging.ERROR)
+    options = _on_own_device(options, index)
     try:
         prepared = worker(options, threads)
         settings = dataclasses.replace(options.study, workers=1)

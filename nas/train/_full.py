@@ -22,6 +22,7 @@ from nas.cost import FLOP_UNIT, count
 from nas.data import ImageData, load_data
 from nas.model import build_model
 from nas.train._config import TrainConfig
+from nas.train._distributed import World, from_main, start, stop, world_from_environment
 from nas.train._trainer import EpochResult, Trainer, steps_per_epoch
 
 CHECKPOINT = "checkpoint.pt"
@@ -182,7 +183,12 @@ class FullTrainResult:
 
 def train_full(options: FullTrainOptions, *,
                on_epoch: Callable[[EpochResult, int], None] | None = None) -> FullTrainResult:
-    """Train, checkpointing after every epoch; return the result written to ``result.json``."""
+    """Train, checkpointing after every epoch; return the result written to ``result.json``.
+
+    Started by ``torchrun`` (``WORLD_SIZE`` > 1), every process runs this: they train one model
+    with DistributedDataParallel, and rank 0 alone evaluates and writes the checkpoints and
+    the result (see :mod:`nas.train._distributed`); every process returns the same result."""
+    world = world_from_environment()
     out = Path(options.out)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {str(out)!r} must be a directory, but it is a file")
@@ -208,6 +214,20 @@ def train_full(options: FullTrainOptions, *,
                                           strict=options.strict)
         return cache[resolution]
 
+    device = start(world, options.train.device)
+    try:
+        result = _train(options, world, dataclasses.replace(options.train, device=device),
+                        data_at, checkpoint_path, on_epoch)
+    except BaseException:
+        if world.size > 1 and torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
+        raise
+    stop(world)
+    return result
+
+
+def _train(options: FullTrainOptions, world: World, config: TrainConfig, data_at,
+           checkpoint_path: Path, on_epoch) -> FullTrainResult:
     final = data_at(options.final_resolution)
     arch = dataclasses.replace(options.arch, num_classes=final.num_classes,
                                resolution=options.final_resolution)
@@ -219,8 +239,9 @@ def train_full(options: FullTrainOptions, *,
         initialise_from(model, options.init)
     if options.freeze_features:
         model.freeze_features()
-    trainer = Trainer(model, options.train, steps_per_epoch=steps_per_epoch(
-        final, options.train.batch_size), loader_workers=options.loader_workers)
+    trainer = Trainer(model, config, steps_per_epoch=steps_per_epoch(
+        final, config.batch_size, world.size), loader_workers=options.loader_workers,
+        world=world)
     history: list[dict] = []
     start_epoch, elapsed = 1, 0.0
     if options.resume:
@@ -239,23 +260,27 @@ def train_full(options: FullTrainOptions, *,
         epoch_start = time.perf_counter()
         model.dropout.p = options.dropout_at(epoch)
         loss = trainer.train_epoch(data_at(options.resolution_at(epoch)))
-        accuracy = trainer.evaluate(final)
+        accuracy = from_main(world, trainer.evaluate(final) if world.main else None)
         entry = EpochResult(epoch, loss, accuracy, time.perf_counter() - epoch_start)
         history.append({"epoch": epoch, "train_loss": loss, "validation_accuracy": accuracy,
                         "resolution": options.resolution_at(epoch),
                         "dropout": options.dropout_at(epoch), "seconds": entry.seconds})
-        buffer = io.BytesIO()
-        raw = {"raw_state_dict": model.state_dict()} if trainer.ema is not None else {}
-        torch.save({"state_dict": trainer.evaluated_model.state_dict(), **raw,
-                    "arch": to_dict(arch),
-                    "protocol": options.protocol(), "trainer": trainer.state_dict(),
-                    "torch_rng": torch.get_rng_state(),
-                    "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available()
-                    else [], "epoch": epoch, "history": history,
-                    "seconds": time.perf_counter() - begin}, buffer)
-        atomic_write(checkpoint_path, buffer.getvalue())
+        if world.main:
+            buffer = io.BytesIO()
+            raw = {"raw_state_dict": model.state_dict()} if trainer.ema is not None else {}
+            torch.save({"state_dict": trainer.evaluated_model.state_dict(), **raw,
+                        "arch": to_dict(arch),
+                        "protocol": options.protocol(), "trainer": trainer.state_dict(),
+                        "torch_rng": torch.get_rng_state(),
+                        "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available()
+                        else [], "epoch": epoch, "history": history,
+                        "seconds": time.perf_counter() - begin}, buffer)
+            atomic_write(checkpoint_path, buffer.getvalue())
         if on_epoch is not None:
             on_epoch(entry, options.resolution_at(epoch))
+    path = checkpoint_path.parent / RESULT
+    if not world.main:
+        return FullTrainResult(from_main(world, None), path)
     cost = count(arch)
     document = {
         "name": options.name, "arch": to_dict(arch), "flop_unit": FLOP_UNIT,
@@ -270,7 +295,8 @@ def train_full(options: FullTrainOptions, *,
         "epochs": options.train.epochs, "history": history, "protocol": options.protocol(),
         "evaluated_weights": "exponential moving average" if trainer.ema is not None else "raw",
         "init": options.init, "seconds": round(time.perf_counter() - begin, 3),
+        "world_size": world.size, "device": config.device,
         "checkpoint": str(checkpoint_path),
     }
-    path = atomic_write(out / RESULT, json.dumps(document, indent=2) + "\n")
-    return FullTrainResult(document, path)
+    atomic_write(path, json.dumps(document, indent=2) + "\n")
+    return FullTrainResult(from_main(world, document), path)

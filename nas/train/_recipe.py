@@ -124,15 +124,16 @@ def efficientnet_recipe(batch_size: int) -> dict:
             "amp": True}
 
 
-def apply_recipe(config, recipe: str, *, given=frozenset()):
+def apply_recipe(config, recipe: str, *, given=frozenset(), world_size: int = 1):
     """``config`` (a TrainConfig) with the named recipe's fields, except those in ``given``
-    (set by the user, kept as they are)."""
+    (set by the user, kept as they are). With ``world_size`` processes of ``batch_size``
+    images each, the learning rate follows the whole step's batch."""
     import dataclasses
 
     from nas._errors import ConfigError
 
     if recipe not in RECIPES:
         raise ConfigError(f"recipe must be one of {', '.join(RECIPES)}, but got {recipe!r}")
-    values = efficientnet_recipe(config.batch_size)
+    values = efficientnet_recipe(config.batch_size * world_size)
     return dataclasses.replace(config, **{key: value for key, value in values.items()
                                           if key not in given})

@@ -22,6 +22,7 @@ from torch import nn
 from nas._errors import ConfigError
 from nas.data import ImageData, augment
 from nas.train._config import TrainConfig
+from nas.train._distributed import World
 from nas.train._recipe import (
     BatchAugmentation, RMSpropTF, centre_crop, exponential_moving_average,
 )
@@ -175,8 +176,9 @@ def loader_workers_for(data: ImageData, device: torch.device | str) -> int:
     return max(1, min(8, (os.cpu_count() or 2) - 1))
 
 
-def steps_per_epoch(data: ImageData, batch_size: int) -> int:
-    count = len(data.train[1])
+def steps_per_epoch(data: ImageData, batch_size: int, world_size: int = 1) -> int:
+    """Optimiser steps per epoch of each of ``world_size`` processes (each sees its share)."""
+    count = len(data.train[1]) // world_size
     return max(1, count // batch_size) if count >= batch_size else 1
 
 
@@ -190,8 +192,9 @@ class Trainer:
     workers."""
 
     def __init__(self, model: nn.Module, config: TrainConfig, *, steps_per_epoch: int,
-                 loader_workers: int | None = None) -> None:
+                 loader_workers: int | None = None, world: World = World()) -> None:
         self.config = config
+        self.world = world
         if loader_workers is not None and (not isinstance(loader_workers, int)
                                            or loader_workers < 0):
             raise ConfigError(f"loader workers must be an integer >= 0, but got "
@@ -203,6 +206,12 @@ class Trainer:
         self.memory_format = (torch.channels_last if config.channels_last
                               else torch.contiguous_format)
         self.model = model.to(self.device, memory_format=self.memory_format)
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # fixed input sizes: pick the fastest kernels
+        self.network: nn.Module = self.model  # what training runs: DDP-wrapped with a world
+        if world.size > 1:
+            self.network = nn.parallel.DistributedDataParallel(
+                self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
         self.optimizer = _make_optimizer(self.model, config)
         self.schedule = _make_schedule(self.optimizer, config, steps_per_epoch)
         self.steps_per_epoch = steps_per_epoch
@@ -255,8 +264,15 @@ class Trainer:
         """The epoch's training batches, (uint8 images (B, 3, R, R), labels (B,)), in an order
         drawn from the trainer's generator; read by the loader workers when there are any."""
         images, labels = data.train
-        order = torch.randperm(len(labels), generator=self.generator)
-        batch_size = min(self.config.batch_size, len(labels))
+        if self.world.size > 1:  # this process's share of the epoch, as DistributedSampler cuts it
+            sampler = torch.utils.data.DistributedSampler(
+                range(len(labels)), num_replicas=self.world.size, rank=self.world.rank,
+                shuffle=True, seed=self.config.seed, drop_last=True)
+            sampler.set_epoch(self.schedule.last_epoch // self.steps_per_epoch)
+            order = torch.tensor(list(sampler), dtype=torch.int64)
+        else:
+            order = torch.randperm(len(labels), generator=self.generator)
+        batch_size = min(self.config.batch_size, len(order))
         indices = [order[step * batch_size:(step + 1) * batch_size]
                    for step in range(self.steps_per_epoch)]
         workers = (self.loader_workers if self.loader_workers is not None
@@ -272,7 +288,7 @@ class Trainer:
     def train_epoch(self, data: ImageData) -> float:
         """One pass over the training split (drops the last partial batch); returns the mean
         loss. Raises :class:`TrainingError` when the loss became NaN or inf during the epoch."""
-        self.model.train()
+        self.network.train()
         epoch = self.schedule.last_epoch // self.steps_per_epoch + 1
         flip = flips(self.config, data)
         clock = _ComputeClock(self.device)
@@ -286,7 +302,7 @@ class Trainer:
             targets = targets.to(self.device, non_blocking=True)
             clock.start()
             with self.autocast():
-                loss = self.loss_function(self.model(batch), targets)
+                loss = self.loss_function(self.network(batch), targets)
             self.optimizer.zero_grad(set_to_none=True)
             self.scaler.scale(loss).backward()
             self.scaler.step(self.optimizer)

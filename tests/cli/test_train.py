@@ -4,6 +4,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from nas.arch import save
 from nas.space import load_space
@@ -90,3 +91,35 @@ def test_unreadable_images_of_a_folder_are_counted_or_refused(cli, tmp_path):
     assert len(refused.stderr.strip().splitlines()) == 1
     assert "zz-broken.jpg' must be readable by Pillow" in refused.stderr
     assert not (tmp_path / "strict-run").exists()
+
+
+def test_torchrun_trains_one_model_in_two_processes_and_resumes(tmp_path):
+    """torchrun --standalone --nproc-per-node 2 -m nas train: DDP over gloo on CPU; rank 0
+    writes result.json with world_size 2; an interrupted run resumes under torchrun."""
+    save(load_space("tiny").baseline(), tmp_path / "tiny.yaml")
+    torchrun = Path(sys.executable).parent / "torchrun"
+    command = [str(torchrun), "--standalone", "--nproc-per-node", "2", "-m", "nas", "train",
+               "tiny.yaml", "--data", "digits", "--resolution", "16", "--epochs", "4",
+               "--threads", "1", "--out", "run"]
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(command, cwd=tmp_path, env=environment,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    checkpoint = tmp_path / "run" / "checkpoint.pt"
+    deadline = time.monotonic() + 240
+    while not checkpoint.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    assert checkpoint.exists(), process.communicate(timeout=60)[1][-2000:]
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=120)
+    done = load_checkpoint(checkpoint)["epoch"]
+    assert 1 <= done < 4 and not (tmp_path / "run" / "result.json").exists()
+
+    resumed = subprocess.run([*command, "--resume", "--json"], cwd=tmp_path, env=environment,
+                             capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    document = json.loads(resumed.stdout)  # printed once, by rank 0
+    assert document["world_size"] == 2
+    assert [entry["epoch"] for entry in document["history"]] == [1, 2, 3, 4]
+    assert json.loads((tmp_path / "run" / "result.json").read_text()) == document
+    # each process trained on its share: 4 epochs of (1,149 // 2) // 64 = 8 steps
+    assert load_checkpoint(checkpoint)["trainer"]["schedule"]["last_epoch"] == 4 * 8

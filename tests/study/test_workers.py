@@ -76,3 +76,13 @@ def test_scale_with_two_workers_completes_every_point(tmp_path):
     assert len(confirmed) == summary["confirmed_points"] >= 2  # workers ran them too
     grid = [t for t in trials if "confirm_of" not in t.user_attrs]
     assert len({t.user_attrs["pid"] for t in grid}) == 2
+
+
+def test_workers_get_a_gpu_each_round_robin():
+    from nas.study import worker_device
+
+    assert [worker_device("cuda", index, gpus=2) for index in range(4)] == \
+        ["cuda:0", "cuda:1", "cuda:0", "cuda:1"]
+    assert worker_device("cuda", 3, gpus=1) == "cuda"  # one GPU: shared
+    assert worker_device("cuda:1", 0, gpus=4) == "cuda:1"  # an explicit device is kept
+    assert worker_device("cpu", 1, gpus=4) == "cpu"
