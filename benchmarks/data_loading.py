@@ -14,7 +14,7 @@ Measured, side by side in one run:
    folder with a cold and then a warm cache, at 32 and 224 px (the part the cache changes);
 4. proxy training throughput (images per second of ``fit``) from the decode cache (images read
    from disk per batch) against the same images as in-memory tensors (what ``load_data``
-   returned for every source before folders were cached), alternated twice.
+   returned for every source before folders were cached), 4 runs each in ABBA order.
 
 Usage: .venv/bin/python benchmarks/data_loading.py [--sizes 2000,8000] [--work DIR]
 Writes benchmarks/results/data_loading.json. The generated folders and caches live under
@@ -195,13 +195,14 @@ def main() -> None:
                          resolution=32, width=settings.width,
                          strides_removed=settings.strides_removed)
     rates: dict[str, list[float]] = {"decode cache": [], "in memory": []}
-    for _ in range(2):
-        for name, source in (("decode cache", data), ("in memory", in_memory)):
+    sources = (("decode cache", data), ("in memory", in_memory))
+    for order in (sources, sources[::-1], sources, sources[::-1]):  # ABBA ABBA: drift cancels
+        for name, source in order:
             torch.manual_seed(0)
             fitted = fit(build_model(network), source, TrainConfig(epochs=1, threads=2))
             rates[name].append(fitted.timing.images / fitted.timing.total_seconds)
-    cached, memory = (sum(rates[name]) / 2 for name in ("decode cache", "in memory"))
-    rows.append({"measure": "proxy training img/s (tiny, 32 px, 1 epoch, mean of 2)",
+    cached, memory = (sum(rates[name]) / 4 for name in ("decode cache", "in memory"))
+    rows.append({"measure": "proxy training img/s (tiny, 32 px, 1 epoch, mean of 4)",
                  "decode cache": round(cached), "in memory": round(memory),
                  "ratio": round(cached / memory, 3)})
     report("data_loading", "Data at real scale (issue 18): folders of 256 px JPEGs from the "

@@ -12,7 +12,14 @@ EXIT_BAD_INPUT = 2
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse that reports a usage error as one line on stderr and exits with code 2."""
+    """argparse that reports a usage error as one line on stderr and exits with code 2, and
+    takes options only by their full names (no abbreviations: an abbreviation would change
+    meaning when a longer option is added, and ``--recipe`` must see which options were
+    given)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")

@@ -130,3 +130,16 @@ def test_nas_train_recipe_efficientnet_on_tiny_data(cli, tmp_path):
         (0.9999, "randaugment", True, 0.875, True, 0.2)
     assert document["evaluated_weights"] == "exponential moving average"
     assert document["arch"]["drop_path_rate"] == 0.2 and document["resolution"] == 16
+
+
+def test_recipe_sees_options_given_in_either_form(cli, tmp_path):
+    """--no-amp and --lr=… beside --recipe win; abbreviations are refused (one line, exit 2)."""
+    save(load_space("tiny").baseline(), tmp_path / "tiny.yaml")
+    result = cli("train", "tiny.yaml", "--recipe", "efficientnet", "--resolution", "8",
+                 "--epochs", "1", "--threads", "1", "--no-amp", "--lr=0.3", "--json")
+    assert result.returncode == 0, result.stderr
+    protocol = json.loads(result.stdout)["protocol"]
+    assert (protocol["amp"], protocol["learning_rate"], protocol["optimizer"]) == \
+        (False, 0.3, "rmsprop_tf")
+    refused = cli("train", "tiny.yaml", "--recipe", "efficientnet", "--ema", "0.5")
+    assert refused.returncode == 2 and "unrecognized arguments: --ema" in refused.stderr
