@@ -16,8 +16,7 @@ from nas.cli._options import add_train_options, train_config
 from nas.search import TARGET_HELP, resolve_target
 from nas.cost import FLOP_UNIT
 from nas.data import DATA_HELP
-from nas.train._config import POLICIES
-from nas.train._recipe import RECIPES
+from nas.train import POLICIES, RECIPES
 
 DESCRIPTION = f"""\
 Train an architecture (preset, config file, study trial or family member) on a data set, with

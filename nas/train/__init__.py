@@ -5,8 +5,9 @@ from nas._lazy import attach
 
 __getattr__, __dir__, __all__ = attach(__name__, {
     "_distributed": ["World", "world_from_environment"],
-    "_config": ["OPTIMIZERS", "POLICIES", "RECIPE_DEFAULTS", "SCHEDULES", "TrainConfig"],
-    "_recipe": ["RECIPES", "RECIPE_DROP_PATH_RATE", "BatchAugmentation", "RMSpropTF",
+    "_config": ["OPTIMIZERS", "POLICIES", "RECIPE_DEFAULTS", "RECIPES", "SCHEDULES",
+                "TrainConfig"],
+    "_recipe": ["RECIPE_DROP_PATH_RATE", "BatchAugmentation", "RMSpropTF",
                 "apply_recipe", "centre_crop", "efficientnet_recipe",
                 "exponential_moving_average"],
     "_full": ["FullTrainOptions", "FullTrainResult", "initialise_from", "load_checkpoint",

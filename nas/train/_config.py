@@ -10,6 +10,8 @@ from nas._checks import check_int, check_real
 
 OPTIMIZERS = ("sgd", "rmsprop", "rmsprop_tf")
 POLICIES = ("none", "randaugment", "autoaugment")
+RECIPES = ("efficientnet",)
+"""Named option sets of ``nas train --recipe`` (see :func:`nas.train.apply_recipe`)."""
 SCHEDULES = ("cosine", "onecycle")
 DEVICES = ("cpu", "cuda")
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-RECIPES = ("efficientnet",)
+from nas.train._config import RECIPES
+
 
 
 class RMSpropTF(torch.optim.Optimizer):
