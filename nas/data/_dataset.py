@@ -92,6 +92,22 @@ def _chunks(images, size: int = 1024):
         yield images[start:start + size]
 
 
+def _roles(labels: numpy.ndarray, *, has_test: bool, validation_fraction: float,
+           train_size: int | None, seed: int):
+    """Indices of the training, validation and test-hold-out images (None when the source has
+    its own test split), by the rules of :func:`load_data`."""
+    pool = numpy.arange(len(labels))
+    held_out = None
+    if not has_test:
+        pool, held_out = _split(labels, TEST_FRACTION, TEST_SEED)
+    train_part, validation_part = _split(labels[pool], validation_fraction, seed)
+    train_index, validation_index = pool[train_part], pool[validation_part]
+    if train_size is not None and train_size < len(train_index):
+        _, keep = _split(labels[train_index], train_size, seed)
+        train_index = train_index[keep]
+    return train_index, validation_index, held_out
+
+
 def _channel_statistics(images) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-channel mean and std of uint8 images (N, 3, R, R), in chunks (no float copy)."""
     total = torch.zeros(3, dtype=torch.float64)
@@ -130,15 +146,9 @@ def _load_folder(spec: DataSpec, *, resolution: int, seed: int, validation_fract
     listing = list_folder(Path(spec.path))
     labels = listing.pool.labels
     _check_counts(spec, labels, len(listing.class_names))
-    pool = numpy.arange(len(labels))
-    held_out = None
-    if listing.test is None:
-        pool, held_out = _split(labels, TEST_FRACTION, TEST_SEED)
-    train_part, validation_part = _split(labels[pool], validation_fraction, seed)
-    train_index, validation_index = pool[train_part], pool[validation_part]
-    if train_size is not None and train_size < len(train_index):
-        _, keep = _split(labels[train_index], train_size, seed)
-        train_index = train_index[keep]
+    train_index, validation_index, held_out = _roles(
+        labels, has_test=listing.test is not None, validation_fraction=validation_fraction,
+        train_size=train_size, seed=seed)
     cache = DecodeCache(listing.pool, name="pool", resolution=resolution)
     wanted = [train_index, validation_index] + ([held_out] if test and held_out is not None
                                                 else [])
@@ -236,15 +246,9 @@ def load_data(spec: DataSpec | str, *, resolution: int = 32, seed: int = 0,
     labels = raw.train_labels
     num_classes = len(raw.class_names)
     _check_counts(spec, labels, num_classes)
-    pool = numpy.arange(len(labels))
-    held_out = None
-    if not raw.has_test:
-        pool, held_out = _split(labels, TEST_FRACTION, TEST_SEED)
-    train_part, validation_part = _split(labels[pool], validation_fraction, seed)
-    train_index, validation_index = pool[train_part], pool[validation_part]
-    if train_size is not None and train_size < len(train_index):
-        _, keep = _split(labels[train_index], train_size, seed)
-        train_index = train_index[keep]
+    train_index, validation_index, held_out = _roles(
+        labels, has_test=raw.has_test, validation_fraction=validation_fraction,
+        train_size=train_size, seed=seed)
     train_images = _resize(raw.train_images[train_index], resolution)
     mean, std = _channel_statistics(train_images)
     test_split = None
