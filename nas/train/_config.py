@@ -121,6 +121,6 @@ class TrainConfig:
         return fields
 
 
-RECIPE_DEFAULTS = {"ema_decay": None, "policy": "none", "random_resized_crop": False,
-                   "eval_crop": 1.0}
-"""Fields added for the EfficientNet recipe, with the values that mean "off"."""
+RECIPE_DEFAULTS = {name: TrainConfig.__dataclass_fields__[name].default
+                   for name in ("ema_decay", "policy", "random_resized_crop", "eval_crop")}
+"""Fields added for the EfficientNet recipe, with their defaults (the values that mean "off")."""

@@ -13,9 +13,12 @@ mixed precision. The schedule stays ours (warm-up, then cosine) where the refere
 
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 from torch import nn
 
+from nas._errors import ConfigError
 from nas.train._config import RECIPES
 
 
@@ -129,10 +132,6 @@ def apply_recipe(config, recipe: str, *, given=frozenset(), world_size: int = 1)
     """``config`` (a TrainConfig) with the named recipe's fields, except those in ``given``
     (set by the user, kept as they are). With ``world_size`` processes of ``batch_size``
     images each, the learning rate follows the whole step's batch."""
-    import dataclasses
-
-    from nas._errors import ConfigError
-
     if recipe not in RECIPES:
         raise ConfigError(f"recipe must be one of {', '.join(RECIPES)}, but got {recipe!r}")
     values = efficientnet_recipe(config.batch_size * world_size)

@@ -162,7 +162,7 @@ class _IndexedBatches(torch.utils.data.Dataset):
         return len(self.labels)
 
     def __getitem__(self, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.images[index].contiguous(), self.labels[index]
+        return self.images[index], self.labels[index]
 
 
 def loader_workers_for(data: ImageData, device: torch.device | str) -> int:
@@ -237,10 +237,9 @@ class Trainer:
         """The side the network sees: the stored side times ``eval_crop`` (rounded)."""
         return int(round(data.resolution * self.config.eval_crop))
 
-    def _recipe_batch(self, data: ImageData, images: torch.Tensor) -> torch.Tensor:
+    def _recipe_batch(self, data: ImageData, images: torch.Tensor, flip: bool) -> torch.Tensor:
         """uint8 (B, 3, S, S) -> float (B, 3, R, R) through :class:`BatchAugmentation` on the
-        device, back in [0, 255] for normalisation."""
-        flip = flips(self.config, data)
+        device, back in [0, 255] for normalisation; ``flip`` as :func:`flips` decides."""
         key = (self.input_size(data), flip)
         if key not in self._augmentations:
             self._augmentations[key] = BatchAugmentation(
@@ -295,7 +294,7 @@ class Trainer:
         total_loss = torch.zeros((), dtype=torch.float32, device=self.device)
         for batch, targets in self.batches(data):
             if self.config.recipe_augmentation:
-                batch = self._recipe_batch(data, batch)
+                batch = self._recipe_batch(data, batch, flip)
             elif self.config.augment:
                 batch = augment(batch, flip=flip, generator=self.generator)
             batch = self._prepare(data, batch)
