@@ -130,12 +130,57 @@ def run_cli(*args: str, cwd: Path | str | None = None, timeout: float = 300,
                           text=True, timeout=timeout, env=environment)
 
 
+def run_cli_here(*args: str, cwd: Path | str) -> subprocess.CompletedProcess:
+    """Run ``nas ARGS`` in this process, in ``cwd``, as ``python -m nas`` would (the exit code
+    of ``main``, or of argparse's ``SystemExit``; what it printed on stdout and stderr), without
+    paying a new interpreter's imports (torch, optuna, scikit-learn: ~7 CPU-s a process). The
+    process state a command may change is put back afterwards: working directory, environment,
+    torch's thread count, signal handlers, warning filters and Optuna's verbosity."""
+    import contextlib
+    import io
+    import signal
+    import warnings
+
+    import optuna
+
+    from nas.cli import main
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    previous = (os.getcwd(), dict(os.environ), torch.get_num_threads(),
+                {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)},
+                optuna.logging.get_verbosity())
+    try:
+        os.chdir(cwd)
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr), \
+                warnings.catch_warnings():
+            try:
+                code = main(list(args))
+            except SystemExit as exit:  # argparse: bad usage (2), --help and --version (0)
+                code = exit.code if isinstance(exit.code, int) else (0 if exit.code is None
+                                                                     else 1)
+    finally:
+        directory, environment, threads, handlers, verbosity = previous
+        os.chdir(directory)
+        os.environ.clear()
+        os.environ.update(environment)
+        torch.set_num_threads(threads)
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
+        optuna.logging.set_verbosity(verbosity)
+    return subprocess.CompletedProcess(["nas", *args], code, stdout.getvalue(),
+                                       stderr.getvalue())
+
+
 @pytest.fixture
 def cli(tmp_path):
-    """Run the CLI in a fresh working directory."""
-    def run(*args: str, **kwargs) -> subprocess.CompletedProcess:
-        kwargs.setdefault("cwd", tmp_path)
-        return run_cli(*args, **kwargs)
+    """Run the CLI in a fresh working directory: in this process (``run_cli_here``), or in a
+    subprocess when the test sets the interpreter's environment (``env=``), which only a new
+    interpreter reads (e.g. PYTHONWARNINGS)."""
+    def run(*args: str, cwd: Path | str | None = None, env: dict | None = None,
+            timeout: float = 300) -> subprocess.CompletedProcess:
+        if env is not None:
+            return run_cli(*args, cwd=cwd or tmp_path, env=env, timeout=timeout)
+        return run_cli_here(*args, cwd=cwd or tmp_path)
     return run
 
 

@@ -20,6 +20,13 @@ ImageNet). Whether 512 ranks candidates as 2,048 would on the shared CIFAR-10 su
 measured yet: ``benchmarks/supernet_fidelity.py`` reports Kendall τ between the two."""
 
 
+CALIBRATION_BATCH_SIZE = 256
+"""Images per calibration batch. Each batch norm's running statistics become the average of
+its per-batch means and variances, so the batch size is part of the protocol. 256 rather than
+64: recalibrating a tiny-space subnet on 512 digits at 16 px took 0.058 s instead of 0.10 s
+(one thread), with the validation accuracy unchanged to 0.4 pp."""
+
+
 def _batches(images: torch.Tensor, size: int):
     """Batches of ``size``; a last batch of one image joins the one before (batch norm in
     training mode cannot normalise a single value per channel on a 1x1 map)."""
@@ -33,7 +40,8 @@ def _batches(images: torch.Tensor, size: int):
 
 @torch.no_grad()
 def recalibrate_batch_norm(model: nn.Module, data: ImageData, *,
-                           images: int = CALIBRATION_IMAGES, batch_size: int = 64,
+                           images: int = CALIBRATION_IMAGES,
+                           batch_size: int = CALIBRATION_BATCH_SIZE,
                            seed: int = 0, device: str = "cpu") -> nn.Module:
     """Replace every batch norm's running statistics of ``model`` by their exact average over
     ``images`` training images (the first of a permutation of the training split drawn with

@@ -2,23 +2,23 @@
 file a program creates, although it is written atomically through a temporary file."""
 
 import os
-import subprocess
-import sys
 
 import pytest
 
 from nas.arch import save
 from nas.space import load_space
-from tests.conftest import ROOT
+from tests.conftest import run_cli_here
 
 TINY_TRAIN = ["--epochs", "1", "--threads", "1", "--train-size", "200"]
 
 
-def run_with_umask(umask: int, cwd, *args: str) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "nas", *args], cwd=cwd, env=environment,
-                          capture_output=True, text=True, timeout=600,
-                          preexec_fn=lambda: os.umask(umask))
+def run_with_umask(umask: int, cwd, *args: str):
+    """The command in this process under ``umask`` (a process-wide setting: put back after)."""
+    previous = os.umask(umask)
+    try:
+        return run_cli_here(*args, cwd=cwd)
+    finally:
+        os.umask(previous)
 
 
 @pytest.mark.parametrize("umask", [0o027])  # not the usual 022, so a fixed 0644 fails too

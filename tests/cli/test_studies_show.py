@@ -12,8 +12,10 @@ from optuna.trial import TrialState
 
 from nas.cli import main
 from nas.study import make_storage
-from tests.conftest import run_cli, start_cli, study_at
+from tests.conftest import run_cli_here, start_cli, study_at
 from tests.study.test_catalog import hand_made
+
+pytestmark = pytest.mark.xdist_group("studies-show")
 
 NAME = "tiny-digits-5M-soft"
 SEARCH = ["search", "--space", "tiny", "--flops", "5M", "--slack", "4", "--epochs", "2",
@@ -41,7 +43,7 @@ def paused_while_running(process, root, timeout=120):
     pytest.fail("the search never held a COMPLETE and a RUNNING trial at once")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # built once: its tests share one xdist group
 def store(tmp_path_factory):
     """A CLI search (read by both commands while it runs, then after) and a hand-made study."""
     root = tmp_path_factory.mktemp("store")
@@ -49,8 +51,8 @@ def store(tmp_path_factory):
     process = start_cli(*SEARCH, cwd=root)
     try:
         trials = paused_while_running(process, root)
-        during = [run_cli("studies", "--json", cwd=root),
-                  run_cli("show", "--study", NAME, "--json", cwd=root)]
+        during = [run_cli_here("studies", "--json", cwd=root),
+                  run_cli_here("show", "--study", NAME, "--json", cwd=root)]
         os.kill(process.pid, signal.SIGCONT)
         stdout, stderr = process.communicate(timeout=300)
     finally:
@@ -137,7 +139,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch):
         captured = capsys.readouterr()
         assert captured.err.count("\n") == 1 and message in captured.err, captured.err
         assert captured.err.startswith(f"nas {args[0]}: error: ")
-    result = run_cli("show", "--study", "x", "--top", "0", cwd=tmp_path)
+    result = run_cli_here("show", "--study", "x", "--top", "0", cwd=tmp_path)
     assert result.returncode == 2 and result.stderr.count("\n") == 1
     assert "must be an integer >= 1, but got '0'" in result.stderr
     assert list(tmp_path.iterdir()) == []  # reading created nothing

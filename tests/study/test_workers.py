@@ -60,7 +60,8 @@ def test_scale_with_two_workers_completes_every_point(tmp_path):
     from nas.space import load_space
     save(load_space("tiny").baseline(), tmp_path / "tiny.yaml")
     process = start_cli("scale", "--base", "tiny.yaml", "--step", "0.25", "--epochs", "1",
-                        "--workers", "2", "--study", "grid", "--json", cwd=tmp_path)
+                        "--train-size", "300", "--proxy-resolution", "16", "--workers", "2",
+                        "--study", "grid", "--json", cwd=tmp_path)
     stdout, stderr = process.communicate(timeout=600)
     assert process.returncode == 0, stderr
     import json
