@@ -18,11 +18,17 @@ training its proxy.
 Each candidate's proxy network (the proxy resolution, width and removed strides below, as
 `nas search` uses them) is a subnet: it uses the leading channels, the centre of the largest
 kernel and the first layers of each stage; MBConv, depthwise-separable (expand ratio 1) and
-fused-MBConv blocks have weights of their own. Every step trains the largest subnet on the labels and the smallest and --random-subnets
-random subnets on the largest one's predictions (the sandwich rule with in-place distillation).
+fused-MBConv blocks have weights of their own. Every step trains the largest subnet on the
+labels and the smallest and --random-subnets random subnets on the largest one's predictions
+(the sandwich rule with in-place distillation).
 
 The file studies/<study>/supernet.pt is replaced after every epoch: a killed run loses at most
 the epoch in progress, and the same command with --resume continues it.
+
+Several processes or GPUs: torchrun --standalone --nproc-per-node N -m nas supernet ... trains
+one supernet (gloo on CPU, NCCL on CUDA): --batch-size is per process, every process draws the
+same subnets, their gradients are averaged, and rank 0 alone writes the file and reports. A
+resume needs as many processes as the file records (world_size).
 """
 
 EXAMPLES = examples("nas supernet --space tiny --data digits --epochs 3",
@@ -56,7 +62,9 @@ def run(args: argparse.Namespace) -> int:
 
     from nas._progress import write_line
     from nas.scoring import SupernetOptions, train_supernet
+    from nas.train import world_from_environment
 
+    main = world_from_environment().main  # under torchrun, rank 0 alone reports
     options = SupernetOptions(space=args.space, proxy=proxy_settings(args),
                               random_subnets=args.random_subnets, seed=args.seed,
                               name=args.study, resume=args.resume)
@@ -64,9 +72,12 @@ def run(args: argparse.Namespace) -> int:
         file = train_supernet(options, progress=not args.json,
                               log=None if args.json else write_line)
     except KeyboardInterrupt:
-        write_line("interrupted: the file holds every finished epoch; run the same command "
-                   "with --resume to continue")
+        if main:
+            write_line("interrupted: the file holds every finished epoch; run the same command "
+                       "with --resume to continue")
         return 130
+    if not main:
+        return 0
     document = file.describe()
     if args.json:
         print_json(document)

@@ -15,6 +15,13 @@ weights, the trainer state (optimiser, schedule, generator), the history, the sp
 text and fingerprint), the data spec and its fingerprint, the split seed and the protocol. A
 killed run loses at most the epoch in progress; ``resume=True`` continues it. Checkpoints load
 with ``torch.load(..., weights_only=True)``.
+
+Started by ``torchrun --nproc-per-node N -m nas supernet …`` (gloo on CPU, NCCL on CUDA), the N
+processes train one supernet: every step each takes its share of a batch of ``batch × N``
+images (``--batch-size`` is per process, as in ``nas train``), all draw the same subnets, and
+their gradients are averaged before the step (a sandwich step runs several subnets, which
+DistributedDataParallel's one forward pass per step does not fit). Rank 0 alone validates,
+writes the file and logs; the file records ``world_size``, and a resume must use the same.
 """
 
 from __future__ import annotations
@@ -43,7 +50,9 @@ from nas.scoring._options import ProxySettings
 from nas.scoring._supernet import Geometry, Supernet
 from nas.space import Space, load_space, parse_space, resolve_space_path
 from nas.study import derived_seed, study_directory
-from nas.train import TrainConfig, Trainer, flips, resolve_device, steps_per_epoch
+from nas.train import (TrainConfig, Trainer, World, abandon_world, average_gradients, flips,
+                       from_main, join_world, leave_world, mean_across, resolve_device,
+                       steps_per_epoch, world_from_environment)
 
 FILE_FORMAT = "nas-supernet"
 FILE_VERSION = 1
@@ -112,6 +121,8 @@ class SupernetFile:
     fingerprint: str
     """sha256 of the file (a search's study records which supernet scored it)."""
     trainer_state: dict | None = None
+    world_size: int = 1
+    """Processes that trained it (torchrun); a resume must use as many."""
 
     @property
     def complete(self) -> bool:
@@ -129,7 +140,8 @@ class SupernetFile:
                 "data": self.proxy.data, "epochs": self.epochs, "epochs_done": self.epochs_done,
                 "geometry": dataclasses.asdict(self.supernet.geometry),
                 "params": sum(p.numel() for p in self.supernet.parameters()),
-                "history": self.history, "fingerprint": self.fingerprint}
+                "history": self.history, "world_size": self.world_size,
+                "fingerprint": self.fingerprint}
 
 
 def _proxy_from_dict(document: dict) -> ProxySettings:
@@ -171,18 +183,19 @@ def load_supernet(path: str | Path, *, device: str = "cpu") -> SupernetFile:
                         epochs=document["epochs"], epochs_done=document["epochs_done"],
                         history=document["history"], identity=document["identity"],
                         fingerprint=hashlib.sha256(raw).hexdigest(),
-                        trainer_state=document.get("trainer"))
+                        trainer_state=document.get("trainer"),
+                        world_size=document.get("world_size", 1))
 
 
 def _save(path: Path, supernet: Supernet, trainer: Trainer, *, options: SupernetOptions,
-          space_yaml: str, epochs_done: int, history: list[dict]) -> None:
+          space_yaml: str, epochs_done: int, history: list[dict], world_size: int) -> None:
     document = {
         "format": FILE_FORMAT, "version": FILE_VERSION, "nas_version": __version__,
         "identity": options.identity(supernet.space), "space_yaml": space_yaml,
         "geometry": dataclasses.asdict(supernet.geometry),
         "proxy": dataclasses.asdict(options.proxy), "seed": options.seed,
         "random_subnets": options.random_subnets, "epochs": options.proxy.train.epochs,
-        "epochs_done": epochs_done, "history": history,
+        "epochs_done": epochs_done, "history": history, "world_size": world_size,
         "model": {key: value.cpu() for key, value in supernet.state_dict().items()},
         "trainer": trainer.state_dict(),
     }
@@ -196,22 +209,28 @@ def _soft_cross_entropy(logits: torch.Tensor, soft_targets: torch.Tensor) -> tor
 
 
 def _train_epoch(supernet: Supernet, trainer: Trainer, data, *, epoch: int,
-                 options: SupernetOptions, progress: bool) -> float:
-    """One epoch of sandwich steps; returns the mean loss of the largest subnet."""
+                 options: SupernetOptions, progress: bool, world: World = World()) -> float:
+    """One epoch of sandwich steps; returns the mean loss of the largest subnet (over every
+    process's share)."""
     config = trainer.config
     supernet.train()
     space, geometry = supernet.space, supernet.geometry
     largest, smallest = supernet.largest(), supernet.smallest()
     rng = numpy.random.default_rng(derived_seed(options.seed, epoch))
     images, labels = data.train
-    order = torch.randperm(len(labels), generator=trainer.generator)
-    batch_size = min(config.batch_size, len(labels))
+    if world.size == 1:
+        order = torch.randperm(len(labels), generator=trainer.generator)
+    else:  # one order for every process, whatever each one's augmentation drew
+        order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(
+            derived_seed(options.seed, epoch, 2)))
+    batch_size = min(config.batch_size, len(labels) // world.size)
     flip = flips(config, data)
     total = 0.0
     with progress_bar(total=trainer.steps_per_epoch, desc=f"epoch {epoch}", unit="step",
                       leave=False, disable=not progress) as bar:
         for step in range(trainer.steps_per_epoch):
-            index = order[step * batch_size:(step + 1) * batch_size]
+            index = order[step * batch_size * world.size:(step + 1) * batch_size * world.size]
+            index = index[world.rank::world.size]
             batch = images[index]
             if config.augment:
                 batch = augment(batch, flip=flip, generator=trainer.generator)
@@ -230,6 +249,7 @@ def _train_epoch(supernet: Supernet, trainer: Trainer, data, *, epoch: int,
                 with trainer.autocast():
                     distilled = _soft_cross_entropy(supernet(batch, student), soft)
                 trainer.scaler.scale(distilled).backward()
+            average_gradients(world, supernet.parameters())
             trainer.scaler.step(trainer.optimizer)
             trainer.scaler.update()
             trainer.schedule.step()
@@ -240,7 +260,7 @@ def _train_epoch(supernet: Supernet, trainer: Trainer, data, *, epoch: int,
             total += value
             bar.update()
             bar.set_postfix(loss=f"{value:.3f}")
-    return total / trainer.steps_per_epoch
+    return mean_across(world, total / trainer.steps_per_epoch)
 
 
 def _subnet_accuracy(supernet: Supernet, arch, data, *, seed: int, device: str) -> float:
@@ -273,7 +293,22 @@ def train_supernet(options: SupernetOptions, *, progress: bool = True,
     """Train (or, with ``options.resume``, continue) the supernet of ``options.space``; write
     ``studies/<name>/supernet.pt`` after every epoch; return the finished file. History
     entries: epoch, loss of the largest subnet, validation accuracy of the largest and the
-    smallest subnet after batch-norm recalibration, seconds."""
+    smallest subnet after batch-norm recalibration, seconds. Under ``torchrun`` every process
+    runs this and gets the same file back (see the module's docstring)."""
+    world = world_from_environment()
+    device = join_world(world, options.proxy.train.device)
+    try:
+        file = _train(options, world, device, progress=progress and world.main,
+                      log=log if world.main else None)
+    except BaseException:
+        abandon_world(world)
+        raise
+    leave_world(world)
+    return file
+
+
+def _train(options: SupernetOptions, world: World, device: str, *, progress: bool,
+           log) -> SupernetFile:
     space = load_space(options.space)
     space_yaml = read_text(resolve_space_path(options.space), what="search space")
     path = options.path(space)
@@ -289,10 +324,13 @@ def train_supernet(options: SupernetOptions, *, progress: bool = True,
                               f"--study)")
         existing = load_supernet(path)
         _check_same_settings(existing.identity, options.identity(space), path)
+        if existing.world_size != world.size:
+            raise ConfigError(f"--resume must use as many processes as trained {str(path)!r}: "
+                              f"{existing.world_size}, but got {world.size}")
     torch.manual_seed(options.seed)
     supernet = Supernet(space, geometry)
-    trainer = Trainer(supernet, dataclasses.replace(config, seed=options.seed),
-                      steps_per_epoch=steps_per_epoch(data, config.batch_size))
+    trainer = Trainer(supernet, dataclasses.replace(config, seed=options.seed, device=device),
+                      steps_per_epoch=steps_per_epoch(data, config.batch_size, world.size))
     history: list[dict] = []
     if existing is not None:
         supernet.load_state_dict(existing.supernet.state_dict())
@@ -304,17 +342,20 @@ def train_supernet(options: SupernetOptions, *, progress: bool = True,
         torch.manual_seed(derived_seed(options.seed, epoch, 1))  # dropout: same after a resume
         start = time.perf_counter()
         loss = _train_epoch(supernet, trainer, data, epoch=epoch, options=options,
-                            progress=progress)
-        entry = {"epoch": epoch, "loss": round(loss, 5), "seconds": 0.0}
-        for name, arch in (("largest", supernet.largest()), ("smallest", supernet.smallest())):
-            entry[f"{name}_accuracy"] = round(_subnet_accuracy(
-                supernet, arch, data, seed=options.seed, device=config.device), 5)
-        entry["seconds"] = round(time.perf_counter() - start, 2)
-        history.append(entry)
-        _save(path, supernet, trainer, options=options, space_yaml=space_yaml,
-              epochs_done=epoch, history=history)
+                            progress=progress, world=world)
+        entry = None
+        if world.main:
+            entry = {"epoch": epoch, "loss": round(loss, 5), "seconds": 0.0}
+            for name, arch in (("largest", supernet.largest()),
+                               ("smallest", supernet.smallest())):
+                entry[f"{name}_accuracy"] = round(_subnet_accuracy(
+                    supernet, arch, data, seed=options.seed, device=device), 5)
+            entry["seconds"] = round(time.perf_counter() - start, 2)
+            _save(path, supernet, trainer, options=options, space_yaml=space_yaml,
+                  epochs_done=epoch, history=[*history, entry], world_size=world.size)
+        history.append(from_main(world, entry))  # after rank 0 has written the epoch
         if log is not None:
             log(f"epoch {epoch}/{config.epochs}: loss {entry['loss']:.4f}, largest "
                 f"{entry['largest_accuracy']:.4f}, smallest {entry['smallest_accuracy']:.4f} "
                 f"(validation accuracy), {entry['seconds']:.1f} s")
-    return load_supernet(path, device=config.device)
+    return load_supernet(path, device=device)

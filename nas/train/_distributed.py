@@ -42,7 +42,7 @@ def world_from_environment() -> World:
                  local_rank=int(os.environ.get("LOCAL_RANK", "0")))
 
 
-def start(world: World, device: str) -> str:
+def join_world(world: World, device: str) -> str:
     """Join the process group (NCCL for CUDA devices, gloo otherwise) and return this
     process's device: ``cuda:<local rank>`` when training on CUDA, else ``device``."""
     if world.size <= 1:
@@ -57,11 +57,39 @@ def start(world: World, device: str) -> str:
     return device
 
 
-def stop(world: World) -> None:
+def leave_world(world: World) -> None:
     """Leave the process group (after a barrier, so rank 0's last files are written)."""
     if world.size > 1 and distributed.is_initialized():
         distributed.barrier()
         distributed.destroy_process_group()
+
+
+def abandon_world(world: World) -> None:
+    """Leave the process group without waiting for the others (after an error or Ctrl-C)."""
+    if world.size > 1 and distributed.is_initialized():
+        distributed.destroy_process_group()
+
+
+def average_gradients(world: World, parameters) -> None:
+    """Replace each gradient of ``parameters`` by its mean over the processes (for training
+    loops that run several forward passes per step, which DistributedDataParallel's single
+    forward does not fit). Parameters without a gradient are left alone; every process must
+    have gradients for the same parameters (e.g. the same subnets, drawn with one seed)."""
+    if world.size <= 1:
+        return
+    for parameter in parameters:
+        if parameter.grad is not None:
+            distributed.all_reduce(parameter.grad)
+            parameter.grad.div_(world.size)
+
+
+def mean_across(world: World, value: float) -> float:
+    """The mean of ``value`` over the processes (e.g. each one's loss on its share)."""
+    if world.size <= 1:
+        return value
+    tensor = torch.tensor([float(value)], dtype=torch.float64)
+    distributed.all_reduce(tensor)
+    return float(tensor) / world.size
 
 
 def from_main(world: World, value):

@@ -22,7 +22,8 @@ from nas.cost import FLOP_UNIT, count
 from nas.data import ImageData, load_data
 from nas.model import build_model
 from nas.train._config import TrainConfig
-from nas.train._distributed import World, from_main, start, stop, world_from_environment
+from nas.train._distributed import (World, abandon_world, from_main, join_world, leave_world,
+                                    world_from_environment)
 from nas.train._trainer import EpochResult, Trainer, steps_per_epoch
 
 CHECKPOINT = "checkpoint.pt"
@@ -214,15 +215,14 @@ def train_full(options: FullTrainOptions, *,
                                           strict=options.strict)
         return cache[resolution]
 
-    device = start(world, options.train.device)
+    device = join_world(world, options.train.device)
     try:
         result = _train(options, world, dataclasses.replace(options.train, device=device),
                         data_at, checkpoint_path, on_epoch)
     except BaseException:
-        if world.size > 1 and torch.distributed.is_initialized():
-            torch.distributed.destroy_process_group()
+        abandon_world(world)
         raise
-    stop(world)
+    leave_world(world)
     return result
 
 

@@ -1,6 +1,7 @@
 """The weight-sharing supernet: its subnets, extraction, batch-norm recalibration, its file."""
 
 import dataclasses
+import os
 
 import numpy
 import pytest
@@ -185,3 +186,35 @@ def test_an_mbconv_without_expansion_uses_the_ds_weights_however_it_is_written()
         torch.testing.assert_close(supernet(images, as_ir), supernet(images, smallest))
         torch.testing.assert_close(supernet.extract(as_ir).eval()(images),
                                    supernet(images, smallest))
+
+
+def test_torchrun_trains_one_supernet_in_two_processes(tmp_path):
+    """torchrun --nproc-per-node 2 -m nas supernet: each process trains on its share of every
+    batch (3 steps of 64 images each, where one process takes 6), rank 0 alone writes the file
+    (world_size 2) and prints; a resume with another number of processes is one line."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from nas.scoring import load_supernet
+    from tests.conftest import ROOT, run_cli_here
+
+    arguments = ["supernet", "--space", "tiny", "--data", "digits", "--epochs", "1",
+                 "--train-size", "400", "--proxy-resolution", "16", "--lr", "0.2",
+                 "--threads", "1", "--study", "sn"]
+    torchrun = Path(sys.executable).parent / "torchrun"
+    result = subprocess.run([str(torchrun), "--standalone", "--nproc-per-node", "2", "-m", "nas",
+                             *arguments, "--json"], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stderr[-2000:]
+    document = json.loads(result.stdout)  # one document: rank 1 printed nothing
+    assert (document["world_size"], document["epochs_done"]) == (2, 1)
+    file = load_supernet(tmp_path / "studies" / "sn" / "supernet.pt")
+    assert file.world_size == 2 and file.history == document["history"]
+    # 400 training images, 200 per process: 3 steps of 64 (one process: 6)
+    assert file.trainer_state["schedule"]["last_epoch"] == 3
+    refused = run_cli_here(*arguments, "--resume", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert refused.stderr.strip().endswith("must use as many processes as trained "
+                                           f"'studies/sn/supernet.pt': 2, but got 1")
