@@ -29,8 +29,9 @@ demo: $(STAMP)
 	$(BIN)/nas latency study:demo-search
 
 # pytest-xdist runs the suite on every core (-n auto): most tests are single-threaded CPU work and
-# subprocesses, so two cores take ~7 minutes instead of ~11. --dist loadgroup keeps the tests of
-# one xdist_group (e.g. those sharing one trained supernet) on one worker.
+# subprocesses (about 20 CPU-minutes in all; ~11 minutes on this 2-core machine). --dist
+# loadgroup keeps the tests of one xdist_group (e.g. those sharing one trained supernet) on one
+# worker; it needs pytest below 9.2 (pyproject.toml).
 test: $(STAMP)
 	$(BIN)/python -m pytest -n auto --dist loadgroup
 
