@@ -9,7 +9,7 @@ from pathlib import Path
 from nas.arch import save
 from nas.space import load_space
 from nas.train import load_checkpoint
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_cli_here
 
 
 def test_train_interrupted_then_resumed(tmp_path):
@@ -30,8 +30,8 @@ def test_train_interrupted_then_resumed(tmp_path):
     done = load_checkpoint(checkpoint)["epoch"]
     assert 1 <= done < 6
 
-    result = subprocess.run([*command, "--resume", "--json"], cwd=tmp_path, env=environment,
-                            capture_output=True, text=True, timeout=300)
+    # the resume in this process: a new interpreter would only add its imports
+    result = run_cli_here(*command[3:], "--resume", "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
     assert [entry["epoch"] for entry in document["history"]] == [1, 2, 3, 4, 5, 6]

@@ -8,7 +8,7 @@ import pytest
 from optuna.trial import TrialState
 
 from nas.study import RETRY_KEY, fail_reason
-from tests.conftest import start_cli, study_at
+from tests.conftest import run_cli_here, start_cli, study_at
 
 TINY = ["search", "--space", "tiny", "--flops", "5M", "--slack", "4", "--threads", "1",
         "--train-size", "400"]
@@ -50,10 +50,9 @@ def test_interrupt_fails_the_running_trial_and_rerun_completes(tmp_path, sent, c
     interrupted = [t for t in trials if t.state == TrialState.FAIL]
     assert len(interrupted) == 1 and fail_reason(study, interrupted[0]) == "interrupted"
 
-    again = start_cli(*TINY, "--trials", "2", "--epochs", "3", "--json", cwd=tmp_path)
-    stdout, stderr = again.communicate(timeout=600)
-    assert again.returncode == 0, stderr
-    assert json.loads(stdout)["trials"]["finished"] == 2
+    again = run_cli_here(*TINY, "--trials", "2", "--epochs", "3", "--json", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["trials"]["finished"] == 2
     trials = study_at(journal(tmp_path), NAME).get_trials()
     retried = [t for t in trials if t.user_attrs.get(RETRY_KEY) == interrupted[0].number]
     assert len(retried) == 1 and retried[0].params == interrupted[0].params

@@ -14,7 +14,7 @@ import pytest
 from optuna.trial import TrialState
 
 from nas.study import RETRY_KEY, fail_reason
-from tests.conftest import ROOT, study_at
+from tests.conftest import ROOT, run_cli_here, study_at
 
 TINY = ["search", "--space", "tiny", "--flops", "5M", "--slack", "4", "--threads", "1",
         "--train-size", "400", "--epochs", "4", "--trials", "3"]
@@ -66,8 +66,8 @@ def test_sigkill_mid_trial_then_immediate_rerun_accounts_for_every_trial(tmp_pat
     complete = [t for t in before.values() if t.state == TrialState.COMPLETE]
     assert len(killed) == 1 and complete
 
-    result = subprocess.run([*command, "--json"], cwd=tmp_path, env=environment,
-                            capture_output=True, text=True, timeout=600)
+    # the rerun in this process: a new interpreter would only add its imports
+    result = run_cli_here(*TINY, "--study", name, *storage_args, "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["trials"]["finished"] == 3 and summary["trials"]["running"] == 0
