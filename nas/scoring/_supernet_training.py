@@ -50,9 +50,9 @@ from nas.scoring._options import ProxySettings
 from nas.scoring._supernet import Geometry, Supernet
 from nas.space import Space, load_space, parse_space, resolve_space_path
 from nas.study import derived_seed, study_directory
-from nas.train import (TrainConfig, Trainer, World, abandon_world, average_gradients, flips,
-                       from_main, join_world, leave_world, mean_across, resolve_device,
-                       steps_per_epoch, world_from_environment)
+from nas.train import (TrainConfig, Trainer, World, average_gradients, flips, from_main,
+                       joined_world, mean_across, resolve_device, steps_per_epoch,
+                       world_from_environment)
 
 FILE_FORMAT = "nas-supernet"
 FILE_VERSION = 1
@@ -296,15 +296,9 @@ def train_supernet(options: SupernetOptions, *, progress: bool = True,
     smallest subnet after batch-norm recalibration, seconds. Under ``torchrun`` every process
     runs this and gets the same file back (see the module's docstring)."""
     world = world_from_environment()
-    device = join_world(world, options.proxy.train.device)
-    try:
-        file = _train(options, world, device, progress=progress and world.main,
+    with joined_world(world, options.proxy.train.device) as device:
+        return _train(options, world, device, progress=progress and world.main,
                       log=log if world.main else None)
-    except BaseException:
-        abandon_world(world)
-        raise
-    leave_world(world)
-    return file
 
 
 def _train(options: SupernetOptions, world: World, device: str, *, progress: bool,

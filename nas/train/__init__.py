@@ -4,8 +4,8 @@ checkpoints (train_full)."""
 from nas._lazy import attach
 
 __getattr__, __dir__, __all__ = attach(__name__, {
-    "_distributed": ["World", "abandon_world", "average_gradients", "from_main", "join_world",
-                     "leave_world", "mean_across", "world_from_environment"],
+    "_distributed": ["World", "average_gradients", "from_main", "joined_world", "mean_across",
+                     "world_from_environment"],
     "_config": ["OPTIMIZERS", "POLICIES", "RECIPE_DEFAULTS", "RECIPES", "SCHEDULES",
                 "TrainConfig"],
     "_recipe": ["RECIPE_DROP_PATH_RATE", "BatchAugmentation", "RMSpropTF",

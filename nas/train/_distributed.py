@@ -12,6 +12,8 @@ history.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -64,30 +66,53 @@ def leave_world(world: World) -> None:
         distributed.destroy_process_group()
 
 
-def abandon_world(world: World) -> None:
-    """Leave the process group without waiting for the others (after an error or Ctrl-C)."""
-    if world.size > 1 and distributed.is_initialized():
-        distributed.destroy_process_group()
+@contextmanager
+def joined_world(world: World, device: str) -> Iterator[str]:
+    """Join the process group for the ``with`` block (yielding this process's device, as
+    :func:`join_world`); leave it after a barrier when the block ends, or at once after an
+    error or Ctrl-C, so the other processes are not left waiting."""
+    device = join_world(world, device)
+    try:
+        yield device
+    except BaseException:
+        if world.size > 1 and distributed.is_initialized():
+            distributed.destroy_process_group()
+        raise
+    leave_world(world)
+
+
+def _reduce_device(tensor: torch.Tensor) -> torch.Tensor:
+    """``tensor`` where the process group's backend can reduce it (NCCL: this process's GPU)."""
+    if distributed.get_backend() == "nccl":
+        return tensor.to(torch.device("cuda", torch.cuda.current_device()))
+    return tensor
 
 
 def average_gradients(world: World, parameters) -> None:
     """Replace each gradient of ``parameters`` by its mean over the processes (for training
     loops that run several forward passes per step, which DistributedDataParallel's single
-    forward does not fit). Parameters without a gradient are left alone; every process must
-    have gradients for the same parameters (e.g. the same subnets, drawn with one seed)."""
+    forward does not fit), in one all-reduce of the gradients laid end to end. Parameters
+    without a gradient are left alone; every process must have gradients for the same
+    parameters (e.g. the same subnets, drawn with one seed)."""
     if world.size <= 1:
         return
-    for parameter in parameters:
-        if parameter.grad is not None:
-            distributed.all_reduce(parameter.grad)
-            parameter.grad.div_(world.size)
+    gradients = [parameter.grad for parameter in parameters if parameter.grad is not None]
+    if not gradients:
+        return
+    flat = torch.cat([gradient.reshape(-1) for gradient in gradients])
+    distributed.all_reduce(flat)
+    flat.div_(world.size)
+    offset = 0
+    for gradient in gradients:
+        gradient.copy_(flat[offset:offset + gradient.numel()].view_as(gradient))
+        offset += gradient.numel()
 
 
 def mean_across(world: World, value: float) -> float:
     """The mean of ``value`` over the processes (e.g. each one's loss on its share)."""
     if world.size <= 1:
         return value
-    tensor = torch.tensor([float(value)], dtype=torch.float64)
+    tensor = _reduce_device(torch.tensor([float(value)], dtype=torch.float64))
     distributed.all_reduce(tensor)
     return float(tensor) / world.size
 

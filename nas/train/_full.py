@@ -22,8 +22,7 @@ from nas.cost import FLOP_UNIT, count
 from nas.data import ImageData, load_data
 from nas.model import build_model
 from nas.train._config import TrainConfig
-from nas.train._distributed import (World, abandon_world, from_main, join_world, leave_world,
-                                    world_from_environment)
+from nas.train._distributed import World, from_main, joined_world, world_from_environment
 from nas.train._trainer import EpochResult, Trainer, steps_per_epoch
 
 CHECKPOINT = "checkpoint.pt"
@@ -215,15 +214,9 @@ def train_full(options: FullTrainOptions, *,
                                           strict=options.strict)
         return cache[resolution]
 
-    device = join_world(world, options.train.device)
-    try:
-        result = _train(options, world, dataclasses.replace(options.train, device=device),
-                        data_at, checkpoint_path, on_epoch)
-    except BaseException:
-        abandon_world(world)
-        raise
-    leave_world(world)
-    return result
+    with joined_world(world, options.train.device) as device:
+        return _train(options, world, dataclasses.replace(options.train, device=device),
+                      data_at, checkpoint_path, on_epoch)
 
 
 def _train(options: FullTrainOptions, world: World, config: TrainConfig, data_at,

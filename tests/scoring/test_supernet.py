@@ -1,7 +1,11 @@
 """The weight-sharing supernet: its subnets, extraction, batch-norm recalibration, its file."""
 
 import dataclasses
+import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy
 import pytest
@@ -192,11 +196,6 @@ def test_torchrun_trains_one_supernet_in_two_processes(tmp_path):
     """torchrun --nproc-per-node 2 -m nas supernet: each process trains on its share of every
     batch (3 steps of 64 images each, where one process takes 6), rank 0 alone writes the file
     (world_size 2) and prints; a resume with another number of processes is one line."""
-    import json
-    import subprocess
-    import sys
-    from pathlib import Path
-
     from nas.scoring import load_supernet
     from tests.conftest import ROOT, run_cli_here
 
@@ -217,4 +216,4 @@ def test_torchrun_trains_one_supernet_in_two_processes(tmp_path):
     refused = run_cli_here(*arguments, "--resume", cwd=tmp_path)
     assert refused.returncode == 2
     assert refused.stderr.strip().endswith("must use as many processes as trained "
-                                           f"'studies/sn/supernet.pt': 2, but got 1")
+                                           "'studies/sn/supernet.pt': 2, but got 1")
