@@ -185,8 +185,9 @@ def cli(tmp_path):
 
 
 def tiny_search_options(root, **changes):
-    """A seconds-long search on the tiny space and digits, rooted at ``root``; its budget
-    (5 MFLOPs × (1 + 4)) admits every tiny candidate, so every trial trains."""
+    """A seconds-long search on the tiny space and digits (400 training images, 16 px proxies:
+    digits are 8×8 images), rooted at ``root``; its budget (5 MFLOPs × (1 + 4)) admits every
+    tiny candidate, so every trial trains."""
     from nas.scoring import ProxySettings
     from nas.search import SearchOptions
     from nas.study import StudySettings
@@ -196,7 +197,7 @@ def tiny_search_options(root, **changes):
     study.update(changes.pop("study", {}))
     train = dict(epochs=2, threads=1)
     train.update(changes.pop("train", {}))
-    proxy = dict(train=TrainConfig(**train), train_size=400)
+    proxy = dict(train=TrainConfig(**train), train_size=400, resolution=16)
     proxy.update(changes.pop("proxy", {}))
     return SearchOptions(**{"space": "tiny", "target_flops": 5_000_000, "slack": 4.0, **changes,
                             "proxy": ProxySettings(**proxy), "study": StudySettings(**study)})

@@ -300,7 +300,8 @@ def make_objective(prepared: Prepared, *, progress: bool) -> Callable[[optuna.Tr
             if options.multi or confirming:
                 return
             trial.report(reward(result.validation_accuracy, spent), result.epoch)
-            if trial.should_prune():
+            # after the last epoch there is nothing left to save: a trained trial completes
+            if result.epoch < proxy.train.epochs and trial.should_prune():
                 raise optuna.TrialPruned(f"pruned after epoch {result.epoch}")
 
         with progress_bar(total=proxy.train.epochs, desc=f"trial {trial.number}",

@@ -55,6 +55,7 @@ def test_family_bad_input(cli, tmp_path, args, message):
 def test_scale_table_json_and_family_from_scaling(cli, tmp_path):
     base = write_tiny_base(cli, tmp_path)
     result = cli("scale", "--base", base, "--step", "0.5", "--epochs", "1", "--threads", "1",
+                 "--train-size", "300", "--proxy-resolution", "16",
                  "--point", "1.2,1.1,1.15", "--json")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
@@ -75,6 +76,7 @@ def test_scale_table_json_and_family_from_scaling(cli, tmp_path):
 def test_scale_prints_the_grid_size_and_table(cli, tmp_path):
     base = write_tiny_base(cli, tmp_path)
     result = cli("scale", "--base", base, "--step", "0.5", "--epochs", "1", "--threads", "1",
+                 "--train-size", "300", "--proxy-resolution", "16",
                  "--max-coefficient", "1.5", "--tolerance", "0.1")
     assert result.returncode == 0, result.stderr
     assert "Grid: 0 points" in result.stdout

@@ -24,16 +24,23 @@ def test_presets_match_reference_exactly(name):
                                           REFERENCE["models"][name]["flops"])
 
 
-@pytest.mark.parametrize("name", PRESET_NAMES)  # efficientnetv2-s at 384: the one big count
+@pytest.mark.parametrize("name", PRESET_NAMES)
 def test_presets_match_fvcore_and_numel(name):
     arch = preset(name)
     model = build_model(arch)
     cost = count(arch)
     assert cost.params == sum(p.numel() for p in model.parameters())
-    assert cost.flops == fvcore_flops(model, arch.resolution)
+    # B1-B7 equal the independent reference's fvcore counts above (test_presets_match_reference
+    # _exactly); tracing them again at up to 600 px cost ~45 CPU-s of the suite. B0 (the figure
+    # that defines our FLOPs) and the presets without a reference figure are traced here.
+    if name == "efficientnet-b0" or name not in EFFICIENTNET_TABLE:
+        assert cost.flops == fvcore_flops(model, arch.resolution)
 
 
-@pytest.mark.parametrize("seed", range(200))
+RANDOM_SEEDS = range(120)  # every block type, kernel, expand ratio, SE and stride; 35 above 96 px
+
+
+@pytest.mark.parametrize("seed", RANDOM_SEEDS)
 def test_random_configs_match_fvcore_and_numel(seed):
     arch = random_arch(random.Random(seed))
     model = build_model(arch)
@@ -43,7 +50,7 @@ def test_random_configs_match_fvcore_and_numel(seed):
 
 
 def test_random_configs_cover_the_space():
-    arches = [random_arch(random.Random(seed)) for seed in range(200)]
+    arches = [random_arch(random.Random(seed)) for seed in RANDOM_SEEDS]
     stages = [stage for arch in arches for stage in arch.stages]
     assert {(s.block_type, s.skip) for s in stages} == {
         (block_type, skip) for block_type in ("ds", "ir", "er", "cn") for skip in (True, False)}

@@ -19,7 +19,8 @@ TINY = load_space("tiny").baseline()
 
 def options(root, confirm=0, **study):
     return ScaleOptions(base=TINY, base_name="tiny", step="0.5", confirm=confirm,
-                        proxy=ProxySettings(train=TrainConfig(epochs=1, threads=1)),
+                        proxy=ProxySettings(train=TrainConfig(epochs=1, threads=1),
+                                            train_size=300),
                         study=StudySettings(root=str(root), **study))
 
 
@@ -56,7 +57,7 @@ def test_points_that_round_to_one_network_train_it_once(tmp_path):
 
 
 def test_grid_runs_to_completion_and_resumes_only_missing_points(tmp_path):
-    run = run_scale(options(tmp_path, timeout=0.5), progress=False)
+    run = run_scale(options(tmp_path, timeout=0.05), progress=False)  # a trial takes longer
     assert run.ran == 1
     points = options(tmp_path).all_points()
     labels = [p.label for p in points]

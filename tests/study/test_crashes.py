@@ -119,10 +119,10 @@ def test_killed_worker_is_swept_and_its_trial_rerun_once_by_a_live_worker(tmp_pa
 
 
 def test_failing_trials_are_recorded_and_k_in_a_row_stop_the_run(tmp_path):
-    process = start_cli(*TINY, "--trials", "5", "--epochs", "1", "--lr", "1e12",
-                        "--max-failures", "2", "--json", cwd=tmp_path)
-    stdout, stderr = process.communicate(timeout=300)
-    assert process.returncode == 1
+    result = run_cli_here(*TINY, "--trials", "5", "--epochs", "1", "--lr", "1e12",
+                          "--max-failures", "2", "--json", cwd=tmp_path)
+    stdout, stderr = result.stdout, result.stderr
+    assert result.returncode == 1
     assert "stopped after 2 consecutive failed trials" in stderr
     assert "loss became" in stderr and "Traceback" not in stderr
     assert json.loads(stdout)["trials"]["failed"] == 2
