@@ -213,7 +213,7 @@ _PRELOAD = ("torch", "torch._dynamo", "optuna", "numpy")
 _PRELOAD_IF_LOADED = ("sklearn.datasets", "sklearn.model_selection", "PIL.Image")
 
 
-def worker_context(*entry_modules: str) -> multiprocessing.context.BaseContext:
+def _worker_context(*entry_modules: str) -> multiprocessing.context.BaseContext:
     """How worker processes start: from a forkserver that has imported torch, Optuna and the
     modules of the workers' entry points (``entry_modules``) once, where the platform has one
     (Linux, macOS); by ``spawn`` elsewhere, each worker importing everything itself. Neither
@@ -228,7 +228,7 @@ def worker_context(*entry_modules: str) -> multiprocessing.context.BaseContext:
 
 
 def _run_processes(prepared, worker, make_objective, settings, run: StudyRun, refresh) -> None:
-    context = worker_context(worker.__module__, make_objective.__module__)
+    context = _worker_context(worker.__module__, make_objective.__module__)
     threads = worker_threads(settings.workers, prepared.options.proxy.train.threads)
     here = (os.getcwd(), dict(os.environ))
     processes = [context.Process(target=_child, name=f"nas-worker-{index}",
