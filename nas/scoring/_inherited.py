@@ -12,6 +12,7 @@ from torch import nn
 
 from nas.arch import Arch
 from nas.data import ImageData
+from nas.model import fold_batch_norm
 from nas.train import resolve_device
 
 CALIBRATION_IMAGES = 512
@@ -97,8 +98,10 @@ def score_inherited(supernet, target: Arch, data: ImageData, *, seed: int = 0,
     """Score ``target`` (an architecture at the space's target) with the weights it inherits
     from ``supernet`` (a :class:`nas.scoring.Supernet`): its proxy subnet is extracted,
     batch norm recalibrated on ``calibration_images`` training images drawn with ``seed``, and
-    the validation accuracy measured. ``data`` must be the supernet's data at its resolution
-    (the split the supernet was trained on: its validation images were never trained on).
+    the validation accuracy measured (batch norm folded into the convolutions, which gives the
+    same outputs faster: :func:`nas.model.fold_batch_norm`). ``data`` must be the supernet's
+    data at its resolution (the split the supernet was trained on: its validation images were
+    never trained on).
     ``threads``: torch intra-op threads (None keeps torch's setting); ``channels_last``: run
     in NHWC (about twice as fast on CPU)."""
     if threads is not None:
@@ -107,10 +110,10 @@ def score_inherited(supernet, target: Arch, data: ImageData, *, seed: int = 0,
     model = supernet.extract(supernet.geometry.proxy(target)).to(
         resolve_device(device),
         memory_format=torch.channels_last if channels_last else torch.contiguous_format)
+    params = sum(p.numel() for p in model.parameters())  # before folding removes batch norm
     recalibrate_batch_norm(model, data, images=calibration_images, seed=seed, device=device)
-    accuracy = evaluate_accuracy(model, data, device=device)
-    return InheritedScore(accuracy=accuracy,
-                          proxy_params=sum(p.numel() for p in model.parameters()),
+    accuracy = evaluate_accuracy(fold_batch_norm(model), data, device=device)
+    return InheritedScore(accuracy=accuracy, proxy_params=params,
                           seconds=round(time.perf_counter() - wall, 4),
                           cpu_seconds=round(time.process_time() - cpu, 4))
 

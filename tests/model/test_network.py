@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from nas.arch import EFFICIENTNET_B0, decode
-from nas.model import DropPath, FusedMBConv, MBConv, build_model
+from nas.model import DropPath, FusedMBConv, MBConv, build_model, fold_batch_norm
 from tests.conftest import random_arch
 
 
@@ -142,3 +142,23 @@ def test_plain_conv_stages_build_and_residual_ones_start_as_the_identity():
         torch.testing.assert_close(blocks[0](x), x, rtol=0, atol=0)
     model.eval()
     assert model(torch.randn(2, 3, 32, 32)).shape == (2, 10)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_folded_batch_norm_gives_the_same_outputs(seed):
+    arch = random_arch(random.Random(seed))
+    torch.manual_seed(seed)
+    model = build_model(arch).eval()
+    with torch.no_grad():  # statistics and affine terms away from their initial 0 / 1
+        for module in model.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.running_mean.uniform_(-0.5, 0.5)
+                module.running_var.uniform_(0.5, 2.0)
+                module.weight.uniform_(0.5, 1.5)
+                module.bias.uniform_(-0.5, 0.5)
+        images = torch.randn(3, 3, 40, 40)
+        expected = model(images)
+        folded = fold_batch_norm(model)
+        assert folded is model and not model.training
+        assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())
+        assert torch.allclose(model(images), expected, rtol=1e-4, atol=1e-4)
