@@ -29,7 +29,7 @@ demo: $(STAMP)
 	$(BIN)/nas latency study:demo-search
 
 # pytest-xdist runs the suite on every core (-n auto): most tests are single-threaded CPU work and
-# subprocesses (about 15 CPU-minutes in all; ~7 minutes on this 2-core machine). --dist
+# subprocesses (about 15-17 CPU-minutes in all; 7-8 minutes on this 2-core machine). --dist
 # loadgroup keeps the tests of one xdist_group (e.g. those sharing one trained supernet) on one
 # worker; it needs pytest below 9.2 (pyproject.toml).
 test: $(STAMP)
