@@ -30,9 +30,9 @@ def test_presets_match_fvcore_and_numel(name):
     model = build_model(arch)
     cost = count(arch)
     assert cost.params == sum(p.numel() for p in model.parameters())
-    # B1-B7 equal the independent reference's fvcore counts above (test_presets_match_reference
-    # _exactly); tracing them again at up to 600 px cost ~45 CPU-s of the suite. B0 (the figure
-    # that defines our FLOPs) and the presets without a reference figure are traced here.
+    # B1-B7 equal the independent reference's fvcore counts exactly (the test above); tracing
+    # them again at up to 600 px cost ~45 CPU-s of the suite. B0 (the figure that defines our
+    # FLOPs) and the presets without a reference figure are traced here.
     if name == "efficientnet-b0" or name not in EFFICIENTNET_TABLE:
         assert cost.flops == fvcore_flops(model, arch.resolution)
 
