@@ -52,9 +52,10 @@ from nas.arch import encode, from_dict, to_dict  # noqa: E402
 from nas.cost import count  # noqa: E402
 from nas.data import load_data  # noqa: E402
 from nas.scoring import ProxySettings  # noqa: E402
-from nas.search import (Reward, SearchOptions, adopt_supernet_protocol,  # noqa: E402
-                        arch_of, best_trial, noise_margin, pooled_seed_std, run_search)
-from nas.study import StudySettings, derived_seed  # noqa: E402
+from nas.search import (SAME_NETWORK_KEY, Reward, SearchOptions,  # noqa: E402
+                        adopt_supernet_protocol, arch_of, best_trial, noise_margin,
+                        pooled_seed_std, run_search)
+from nas.study import CONFIRM_KEY, StudySettings, derived_seed  # noqa: E402
 from nas.train import TrainConfig  # noqa: E402
 
 TARGET_FLOPS = 400_000_000
@@ -91,15 +92,19 @@ def search(args) -> dict:
                                                 trials=args.trials, workers=1))
     cpu = time.process_time()
     run = run_search(options, progress=True)
-    trials = [t for t in run.study.get_trials(deepcopy=False)
-              if t.state.name == "COMPLETE" and "fidelity" in t.user_attrs
-              and "same_network_as" not in t.user_attrs]  # scored, not shared
+    complete = [t for t in run.study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
+    shared = [t for t in complete if SAME_NETWORK_KEY in t.user_attrs]
+    proposals = [t for t in complete if CONFIRM_KEY not in t.user_attrs]  # in trial order
+    trials = [t for t in complete if "fidelity" in t.user_attrs and t not in shared]  # scored
     durations = [(t.datetime_complete - t.datetime_start).total_seconds() for t in trials]
     scoring = [t.user_attrs["score_seconds"] for t in trials if "score_seconds" in t.user_attrs]
     winner = best_trial(run.study)
     document = {"winner": to_dict(arch_of(winner)), "winner_trial": winner.number,
                 "summary": run.summary,
                 "scored_trials": len(trials),
+                "shared_trials": len(shared),
+                "shared_among_the_last_100_proposals": sum(
+                    SAME_NETWORK_KEY in t.user_attrs for t in proposals[-100:]),
                 "seconds_per_scored_trial": round(statistics.fmean(durations), 3),
                 "scoring_seconds_per_trial": round(statistics.fmean(scoring), 3)
                 if scoring else None,
