@@ -26,7 +26,10 @@ def wait_for_running_trial(root, *, after_complete: int = 0, timeout: float = 24
         time.sleep(0.3)
         if not path.exists():
             continue
-        trials = study_at(str(path), NAME).get_trials()
+        try:
+            trials = study_at(str(path), NAME).get_trials()
+        except KeyError:  # the journal exists, but the study is not written to it yet
+            continue
         states = [t.state for t in trials]
         running = [t for t in trials if t.state == TrialState.RUNNING
                    and "accuracy_per_epoch" in t.user_attrs]  # mid-training
@@ -37,7 +40,9 @@ def wait_for_running_trial(root, *, after_complete: int = 0, timeout: float = 24
 
 @pytest.mark.parametrize("sent, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_interrupt_fails_the_running_trial_and_rerun_completes(tmp_path, sent, code):
-    process = start_cli(*TINY, "--trials", "2", "--epochs", "3", cwd=tmp_path)
+    # 8 epochs: the second trial must still be training when the signal lands (at 3 epochs it
+    # could finish first on a quiet machine, and the run then exited 0)
+    process = start_cli(*TINY, "--trials", "2", "--epochs", "8", cwd=tmp_path)
     wait_for_running_trial(tmp_path, after_complete=1)
     process.send_signal(sent)
     stdout, stderr = process.communicate(timeout=120)
@@ -50,7 +55,7 @@ def test_interrupt_fails_the_running_trial_and_rerun_completes(tmp_path, sent, c
     interrupted = [t for t in trials if t.state == TrialState.FAIL]
     assert len(interrupted) == 1 and fail_reason(study, interrupted[0]) == "interrupted"
 
-    again = run_cli_here(*TINY, "--trials", "2", "--epochs", "3", "--json", cwd=tmp_path)
+    again = run_cli_here(*TINY, "--trials", "2", "--epochs", "8", "--json", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["trials"]["finished"] == 2
     trials = study_at(journal(tmp_path), NAME).get_trials()
@@ -65,7 +70,11 @@ def running_trials(root, pid: int, *, training: bool = False) -> list:
     path = root / "studies" / NAME / "journal.log"
     if not path.exists():
         return []
-    return [t for t in study_at(str(path), NAME).get_trials()
+    try:
+        trials = study_at(str(path), NAME).get_trials()
+    except KeyError:  # the journal exists, but the study is not written to it yet
+        return []
+    return [t for t in trials
             if t.state == TrialState.RUNNING and t.user_attrs.get("pid") == pid
             and (not training or "accuracy_per_epoch" in t.user_attrs)]
 
