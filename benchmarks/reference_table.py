@@ -118,11 +118,11 @@ def measurement_path(settings: ProxySettings, arch, seed: int) -> Path:
     return MEASUREMENTS / f"{hashlib.sha1(key.encode()).hexdigest()[:16]}.json"
 
 
-def measurements() -> dict[str, dict]:
-    """Every finished measurement by its key (protocol without the data's folder,
+def measurements(folder: Path = MEASUREMENTS) -> dict[str, dict]:
+    """Every finished measurement in ``folder`` by its key (protocol without the data's folder,
     architecture, seed), read from the files themselves, whatever their names."""
     found = {}
-    for path in sorted(MEASUREMENTS.glob("*.json")) if MEASUREMENTS.is_dir() else ():
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else ():
         document = json.loads(path.read_text())
         found[_measurement_key(document["protocol"], document["arch"], document["seed"])] = \
             document

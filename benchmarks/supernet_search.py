@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS, report  # noqa: E402
 from reference_table import (SEEDS, SHARED_CIFAR, _measurement_key, load_table,  # noqa: E402
                              measure, measurements, reference_protocol, table_architectures)
-from supernet_fidelity import SUPERNET_NAME  # noqa: E402
+from supernet_fidelity import SUPERNET_NAME, write_json  # noqa: E402
 
 from nas.arch import encode, from_dict, to_dict  # noqa: E402
 from nas.cost import count  # noqa: E402
@@ -65,13 +65,6 @@ FOLDER = RESULTS / "supernet_search"
 SUPERNET = RESULTS / "supernet_fidelity" / "studies" / SUPERNET_NAME / "supernet.pt"
 WINNER_SEED_BASE = 1000
 """Reference seeds of a winner outside the table: ``derived_seed(0, 1000, repeat)``."""
-
-
-def write_json(path: Path, document: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(document, indent=1, default=str))
-    temporary.replace(path)
 
 
 def search(args) -> dict:
@@ -114,21 +107,14 @@ def search(args) -> dict:
     return document
 
 
-def _own_measurements() -> dict[str, dict]:
-    folder = FOLDER / "reference"
-    documents = [json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))] \
-        if folder.is_dir() else []
-    return {_measurement_key(d["protocol"], d["arch"], d["seed"]): d for d in documents}
-
-
 def reference_accuracies(args, arch, settings: ProxySettings, data_holder: list) -> list[float]:
     """The reference accuracies of ``arch`` (3 once complete): the table's, if it is a table
     architecture, else trained here (with ``--report``, only those that exist)."""
     table = table_architectures(24)
     if arch in table:
         return load_table(table, settings).get(table.index(arch), [])
-    done, protocol, found = {**measurements(), **_own_measurements()}, \
-        dataclasses.asdict(settings), []
+    done = {**measurements(), **measurements(FOLDER / "reference")}
+    protocol, found = dataclasses.asdict(settings), []
     for repeat in range(SEEDS):
         seed = derived_seed(0, WINNER_SEED_BASE, repeat)
         key = _measurement_key(protocol, to_dict(arch), seed)

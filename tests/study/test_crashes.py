@@ -19,17 +19,23 @@ def journal(root):
     return str(root / "studies" / NAME / "journal.log")
 
 
+def journal_trials(path) -> list:
+    """The trials of study NAME in the journal at ``path``; none while the file, or the study
+    in it, is not written yet."""
+    if not path.exists():
+        return []
+    try:
+        return study_at(str(path), NAME).get_trials()
+    except KeyError:  # the journal exists, but the study is not written to it yet
+        return []
+
+
 def wait_for_running_trial(root, *, after_complete: int = 0, timeout: float = 240):
     deadline = time.monotonic() + timeout
     path = root / "studies" / NAME / "journal.log"
     while time.monotonic() < deadline:
         time.sleep(0.3)
-        if not path.exists():
-            continue
-        try:
-            trials = study_at(str(path), NAME).get_trials()
-        except KeyError:  # the journal exists, but the study is not written to it yet
-            continue
+        trials = journal_trials(path)
         states = [t.state for t in trials]
         running = [t for t in trials if t.state == TrialState.RUNNING
                    and "accuracy_per_epoch" in t.user_attrs]  # mid-training
@@ -68,13 +74,7 @@ def running_trials(root, pid: int, *, training: bool = False) -> list:
     """RUNNING trials owned by worker process ``pid`` (with ``training``: past their
     reservation, in the middle of training)."""
     path = root / "studies" / NAME / "journal.log"
-    if not path.exists():
-        return []
-    try:
-        trials = study_at(str(path), NAME).get_trials()
-    except KeyError:  # the journal exists, but the study is not written to it yet
-        return []
-    return [t for t in trials
+    return [t for t in journal_trials(path)
             if t.state == TrialState.RUNNING and t.user_attrs.get("pid") == pid
             and (not training or "accuracy_per_epoch" in t.user_attrs)]
 
