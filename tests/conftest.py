@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import signal
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -261,7 +262,15 @@ def study_at(storage: str, name: str):
     return optuna.load_study(study_name=name, storage=make_storage(storage, root=".", name=name))
 
 
+def sigint_as_at_a_terminal() -> None:
+    """``preexec_fn`` for a child that a test interrupts with SIGINT: a suite started in the
+    background of a non-interactive shell inherits SIGINT ignored (POSIX), and Python then
+    installs no KeyboardInterrupt handler, so the child would never see the test's Ctrl-C."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_cli(*args: str, cwd, env: dict | None = None) -> subprocess.Popen:
     environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     return subprocess.Popen([sys.executable, "-m", "nas", *args], cwd=cwd, env=environment,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=sigint_as_at_a_terminal)

@@ -144,7 +144,7 @@ def run_worker(study: optuna.Study, objective: TrialObjective, *, settings: Stud
                     break
                 reservation = Reservation(lock())
                 with reservation:
-                    sweep_dead_workers(study)
+                    sweep_dead_workers(study, holding_lock=locked)
                     if heartbeat:
                         with warnings.catch_warnings():
                             warnings.simplefilter("ignore")

@@ -108,12 +108,18 @@ def requeue_stale(study: optuna.Study, trial: FrozenTrial) -> None:
     requeue(study, trial)
 
 
-def sweep_dead_workers(study: optuna.Study) -> list[int]:
+def sweep_dead_workers(study: optuna.Study, *, holding_lock: bool = False) -> list[int]:
     """Fail and re-queue (once) every RUNNING trial whose worker on this host is gone; call it
-    under the study lock where the storage has one. Returns the numbers of the trials swept."""
+    under the study lock where the storage has one. Returns the numbers of the trials swept.
+
+    ``holding_lock``: the caller holds the study's file lock, under which every worker creates
+    its trial and records its owner (``run_worker``); a RUNNING trial with no
+    owner is then one whose worker died in between (e.g. SIGKILL), and is swept at once rather
+    than after ``ORPHAN_SECONDS``."""
     swept = []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        if worker_alive(trial) is not False:
+        unowned = "pid" not in trial.user_attrs
+        if not (worker_alive(trial) is False or (holding_lock and unowned)):
             continue
         attrs = trial.user_attrs
         reason = (f"worker died (pid {attrs['pid']} on {attrs['host']})" if "pid" in attrs

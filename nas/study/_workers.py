@@ -19,7 +19,7 @@ from nas._progress import progress_bar
 from nas._errors import NasError
 from nas.study._counts import state_label
 from nas.study._runner import Outcome, RunFailed, Terminated, run_worker, terminate_on_sigterm
-from nas.study._stores import describe_storage, study_lock, worker_threads
+from nas.study._stores import describe_storage, lock_path, study_lock, worker_threads
 from nas.study._sweeper import fail_reason, sweep_dead_workers, unresolved_running
 
 EXIT_FAILED = 1
@@ -202,7 +202,8 @@ def run_study(prepared, *, worker, make_objective, settings, progress: bool,
         refresh()
         bar.close()
     with study_lock(settings.storage, settings.root, name):
-        sweep_dead_workers(study)  # nothing counted may be a dead worker's RUNNING trial
+        sweep_dead_workers(study, holding_lock=lock_path(settings.storage, settings.root,
+                                                         name) is not None)  # nothing counted may be a dead worker's RUNNING trial
     run.unresolved = [t.number for t in unresolved_running(study)]
     return run
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from nas.arch import save
 from nas.space import load_space
 from nas.train import load_checkpoint
-from tests.conftest import ROOT, run_cli_here
+from tests.conftest import ROOT, run_cli_here, sigint_as_at_a_terminal
 
 
 def test_train_interrupted_then_resumed(tmp_path):
@@ -18,7 +18,8 @@ def test_train_interrupted_then_resumed(tmp_path):
                "--epochs", "10", "--threads", "1", "--out", "run"]
     environment = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(command, cwd=tmp_path, env=environment,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=sigint_as_at_a_terminal)
     checkpoint = tmp_path / "run" / "checkpoint.pt"
     deadline = time.monotonic() + 120
     while not checkpoint.exists() and time.monotonic() < deadline:
@@ -103,7 +104,8 @@ def test_torchrun_trains_one_model_in_two_processes_and_resumes(tmp_path):
                "--threads", "1", "--out", "run"]
     environment = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(command, cwd=tmp_path, env=environment,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=sigint_as_at_a_terminal)
     checkpoint = tmp_path / "run" / "checkpoint.pt"
     deadline = time.monotonic() + 240
     while not checkpoint.exists() and time.monotonic() < deadline and process.poll() is None:

@@ -100,6 +100,22 @@ def test_an_ownerless_trial_is_dead_only_once_it_is_ten_minutes_old():
     assert worker_alive(old) is False
 
 
+def test_an_ownerless_trial_is_swept_at_once_only_by_a_holder_of_the_study_lock(study):
+    # a worker creates its trial and records its owner under the study lock; a SIGKILL in
+    # between leaves a RUNNING trial with no owner, which only the lock's next holder can judge
+    trial = study.ask(SPACE)
+    assert sweep_dead_workers(study) == []  # without the lock: not yet ten minutes old
+    assert study.get_trials()[trial.number].state == TrialState.RUNNING
+    assert sweep_dead_workers(study, holding_lock=True) == [trial.number]
+    dead = study.get_trials()[trial.number]
+    assert dead.state == TrialState.FAIL
+    assert fail_reason(study, dead) == "worker died before recording itself"
+    assert len(retries_of(study, trial.number)) == 1
+    owned = running_trial(study)  # an owned, live trial stays, lock or not
+    assert sweep_dead_workers(study, holding_lock=True) == []
+    assert study.get_trials()[owned.number].state == TrialState.RUNNING
+
+
 def test_an_exited_worker_is_dead(study, exited_pid):
     running_trial(study, pid=exited_pid, pid_start=process_start_ticks(os.getpid()))
     assert worker_alive(study.get_trials()[0]) is False
