@@ -18,9 +18,10 @@ training / 2,000 validation images; architecture seed 0 throughout):
   distillation, 2 random subnets per step) trained ``--epochs`` epochs (30) on the geometry of
   the trained proxy below (32 px, width 0.5, first stride removed) with ``TrainConfig()``
   otherwise; each candidate is scored with the weights it inherits
-  (``nas.scoring.score_inherited``: extraction, batch-norm recalibration on 512 training
-  images, validation accuracy), and again with 2,048 calibration images (``--calibration-images``)
-  to check that 512 suffice.
+  (``nas.scoring.score_inherited``: extraction, batch-norm recalibration on 256 training
+  images, the search's default, validation accuracy), and again with 512 and 2,048 calibration
+  images (``--calibration-images``): the summary's ``calibration_agreement`` gives Kendall τ
+  between each and 256.
 - ``trained proxy`` (``--trained-proxy``, on by default): ``ProxySettings(data=...)``, the
   search's default protocol (32 px, width 0.5, first stride removed, 4 epochs), trained as
   ``reference_table.measure`` trains (``nas.train.fit`` on ``nas.model.build_model``, seed 0);
@@ -31,7 +32,7 @@ training / 2,000 validation images; architecture seed 0 throughout):
   1,000 classes).
 - ``learned predictor`` (``nas.scoring.predict_out_of_sample``: ridge regression, leave-one-out,
   so out of sample) from ``architecture_features`` alone, plus the zero-cost scores, plus the
-  supernet score (512 images); fitted on the reference means of the other architectures.
+  supernet score (256 images, the default); fitted on the reference means of the other architectures.
 
 Costs are CPU-seconds of this process (``time.process_time``, all threads) per candidate, and
 the supernet's training in CPU-hours (per epoch: from the end of one epoch to the end of the
@@ -88,7 +89,7 @@ SPACE = "efficientnet_b0"
 SUPERNET_NAME = "bench-supernet-cifar"
 TABLE_SIZE = 24
 SEED = 0
-EXTRA_CALIBRATION_IMAGES = 2048
+EXTRA_CALIBRATION_IMAGES = (512, 2048)
 BOOTSTRAP = 1000
 PREDICTOR_MINIMUM = 6
 """Complete architectures needed before the learned predictor is scored (fitted on n - 1)."""
@@ -299,6 +300,12 @@ def run(args, archs) -> None:
 
 # --- step 4: the summary --------------------------------------------------------------------
 
+def bootstrap_seed(name: str) -> int:
+    """The bootstrap's seed for one signal, from its name alone: adding a signal to the run
+    leaves every other signal's interval as it was."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big")
+
+
 def mean(values) -> float | None:
     values = list(values)
     return round(statistics.mean(values), 3) if values else None
@@ -401,13 +408,13 @@ def summarise(args, archs) -> None:
     signals, costs = signals_of(args, archs, found, reference)
     enough = len(reference) >= MINIMUM
     rows = []
-    for number, (name, values) in enumerate(signals.items()):
+    for name, values in signals.items():
         indices = sorted(set(values) & set(reference))
         row = {"signal": name, "n": len(indices), "Spearman": None, "rho 95% CI": None,
                "Kendall": None, "tau 95% CI": None, "CPU-s / candidate": costs.get(name)}
         if enough and len(indices) >= MINIMUM:
             result = fidelity([values[i] for i in indices], [reference[i] for i in indices],
-                              bootstrap=BOOTSTRAP, seed=number)
+                              bootstrap=BOOTSTRAP, seed=bootstrap_seed(name))
             row.update({"Spearman": result["spearman"], "rho 95% CI": result["spearman_ci"],
                         "Kendall": result["kendall"], "tau 95% CI": result["kendall_ci"]})
         rows.append(row)
@@ -421,8 +428,14 @@ def summarise(args, archs) -> None:
         break_even = round(supernet["training_cpu_hours"] * 3600
                            / (proxy_seconds - score_seconds), 1)
     calibration = found["supernet"]
-    shared = sorted(set(calibration.get(CALIBRATION_IMAGES, {}))
-                    & set(calibration.get(EXTRA_CALIBRATION_IMAGES, {})))
+    agreement = {}  # every other calibration count's scores against the default's
+    for images in sorted(set(calibration) - {CALIBRATION_IMAGES}):
+        shared = sorted(set(calibration.get(CALIBRATION_IMAGES, {})) & set(calibration[images]))
+        if len(shared) >= MINIMUM:
+            agreement[f"{images} vs {CALIBRATION_IMAGES} images"] = fidelity(
+                [calibration[images][i]["accuracy"] for i in shared],
+                [calibration[CALIBRATION_IMAGES][i]["accuracy"] for i in shared],
+                bootstrap=BOOTSTRAP, seed=bootstrap_seed(f"calibration {images}"))
     extra = {
         "command": "benchmarks/supernet_fidelity.py " + " ".join(sys.argv[1:]),
         "space": SPACE, "data": args.data,
@@ -437,10 +450,7 @@ def summarise(args, archs) -> None:
             "zero-cost (all four)": mean(doc["cpu_seconds"]
                                          for doc in found["zero-cost"].values())},
         "break_even_candidates": break_even,
-        "calibration_agreement": fidelity(
-            [calibration[CALIBRATION_IMAGES][i]["accuracy"] for i in shared],
-            [calibration[EXTRA_CALIBRATION_IMAGES][i]["accuracy"] for i in shared],
-            bootstrap=BOOTSTRAP, seed=len(signals)) if len(shared) >= MINIMUM else None,
+        "calibration_agreement": agreement or None,
         "units": {
             "Spearman, Kendall": "unitless rank correlations with the reference 3-seed mean "
                                  "validation accuracy; CIs: 95 % percentile bootstrap over "
@@ -512,9 +522,10 @@ def main() -> None:
                         help="also train the default proxy (32 px, width 0.5, 1 stride "
                              "removed, 4 epochs) per architecture")
     parser.add_argument("--calibration-images", type=images_argument,
-                        default=[CALIBRATION_IMAGES, EXTRA_CALIBRATION_IMAGES],
+                        default=[CALIBRATION_IMAGES, *EXTRA_CALIBRATION_IMAGES],
                         help="batch-norm calibration images of the supernet scores "
-                             f"(default {CALIBRATION_IMAGES},{EXTRA_CALIBRATION_IMAGES})")
+                             f"(default {CALIBRATION_IMAGES},"
+                             f"{','.join(map(str, EXTRA_CALIBRATION_IMAGES))})")
     parser.add_argument("--data", default=f"npz:{reference_table.SHARED_CIFAR}")
     parser.add_argument("--results", type=Path, default=RESULTS / "supernet_fidelity",
                         help="results folder; the summary is written next to it")

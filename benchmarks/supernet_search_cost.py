@@ -81,7 +81,8 @@ def main() -> None:
                      "ratio (proxies)": round(sum(scored) / proxy, 2)})
         print(rows[-1], flush=True)
     warm = [row["ratio (proxies)"] for row in rows[1:]]
-    summary = {"median ratio, repeats after the first": statistics.median(warm) if warm else None,
+    summary = {"median ratio, repeats after the first": round(statistics.median(warm), 2) if warm
+               else None,
                "repeats under 4, after the first": sum(ratio < 4 for ratio in warm),
                "repeats after the first": len(warm),
                "first repeat ratio": rows[0]["ratio (proxies)"]}

@@ -43,7 +43,7 @@ Needs the deploy extra: pip install 'nas[deploy]'.
 
 --supernet FILE exports TARGET's subnet of that supernet instead (the network the supernet
 scores for it: its proxy resolution, width and removed strides), with the weights it inherits,
-batch norm recalibrated on 512 training images: --format onnx writes it with those weights,
+batch norm recalibrated on 256 training images: --format onnx writes it with those weights,
 --format pt writes a checkpoint in nas train's format, which nas export, nas latency and
 nas train take as an architecture and nas train --init as starting weights; yaml, json and
 timm give the subnet's architecture.

@@ -21,7 +21,7 @@ from nas.cli._options import (
 )
 from nas._errors import ConfigError
 from nas.cost import FLOP_UNIT, LATENCY_DEVICES, RUNTIMES, LatencySettings
-from nas.scoring import ZERO_COST_PROXIES, ProxySettings
+from nas.scoring import CALIBRATION_IMAGES, ZERO_COST_PROXIES, ProxySettings
 from nas.search import REWARD_MODES
 
 DESCRIPTION = f"""\
@@ -109,9 +109,10 @@ def add_parser(subparsers) -> None:
     group.add_argument("--strict", action="store_true",
                        help="stop at the first unreadable image of a folder (by default "
                             "unreadable images are left out and counted in the summary)")
-    group.add_argument("--calibration-images", type=positive_int, default=512, metavar="N",
+    group.add_argument("--calibration-images", type=positive_int, default=CALIBRATION_IMAGES,
+                       metavar="N",
                        help="with --supernet: training images that recalibrate each "
-                            "candidate's batch-norm statistics")
+                            f"candidate's batch-norm statistics (default {CALIBRATION_IMAGES})")
     add_data_options(parser, resolution_help="proxy training resolution in pixels",
                      from_supernet=True)
     add_train_options(parser, epochs=ProxySettings().train.epochs)

@@ -23,10 +23,10 @@ from nas._lazy import attach
 __getattr__, __dir__, __all__ = attach(__name__, {
     "_data": ["DATA_CACHE_SIZE", "get_data"],
     "_fidelity": ["BlindChoice", "blind_choices", "faithful_resolution"],
-    "_inherited": ["CALIBRATION_IMAGES", "InheritedScore", "evaluate_accuracy",
+    "_inherited": ["InheritedScore", "evaluate_accuracy",
                    "inherited_subnet", "recalibrate_batch_norm", "score_inherited",
                    "write_subnet_checkpoint"],
-    "_options": ["PROXY_EPOCHS", "ProxySettings", "ZERO_COST_PROXIES"],
+    "_options": ["CALIBRATION_IMAGES", "PROXY_EPOCHS", "ProxySettings", "ZERO_COST_PROXIES"],
     "_predictor": ["architecture_features", "predict_out_of_sample"],
     "_proxy": ["proxy_arch", "train_candidate"],
     "_supernet": ["Geometry", "StageLimits", "Supernet", "stage_limits", "weight_types"],

@@ -13,18 +13,13 @@ from torch import nn
 from nas.arch import Arch
 from nas.data import ImageData
 from nas.model import fold_batch_norm
+from nas.scoring._options import CALIBRATION_IMAGES
 from nas.train import resolve_device
-
-CALIBRATION_IMAGES = 512
-"""Training images whose batch-norm statistics a subnet gets (Once-for-All uses 2,000 on
-ImageNet). Whether 512 ranks candidates as 2,048 would on the shared CIFAR-10 subset is not
-measured yet: ``benchmarks/supernet_fidelity.py`` reports Kendall τ between the two."""
-
 
 CALIBRATION_BATCH_SIZE = 256
 """Images per calibration batch. Each batch norm's running statistics become the average of
-its per-batch means and variances, so the batch size is part of the protocol. 256 rather than
-64: recalibrating a tiny-space subnet on 512 digits at 16 px took 0.058 s instead of 0.10 s
+its per-batch means and variances, so the batch size is part of the protocol (with more
+calibration images than one batch). 256 rather than 64: recalibrating a tiny-space subnet on 512 digits at 16 px took 0.058 s instead of 0.10 s
 (one thread), with the validation accuracy unchanged to 0.4 pp."""
 
 
