@@ -67,10 +67,10 @@ WINNER_SEED_BASE = 1000
 """Reference seeds of a winner outside the table: ``derived_seed(0, 1000, repeat)``."""
 
 
-def search(args) -> dict:
-    """The search's outcome: from ``search.json`` if it is there, else by running (or resuming)
-    the study and writing it."""
-    record = FOLDER / "search.json"
+def search(args, *, target_flops: int = TARGET_FLOPS, folder: Path = FOLDER) -> dict:
+    """The search's outcome at ``target_flops`` (its results in ``folder``): from
+    ``search.json`` if it is there, else by running (or resuming) the study and writing it."""
+    record = folder / "search.json"
     if record.exists():
         return json.loads(record.read_text())
     if not SUPERNET.exists():
@@ -78,10 +78,10 @@ def search(args) -> dict:
                  f"{SUPERNET} does not")
     proxy = adopt_supernet_protocol(
         ProxySettings(train=TrainConfig(threads=args.threads)), str(SUPERNET), given=set())
-    options = SearchOptions(target_flops=TARGET_FLOPS, baseline=True, confirm=3,
+    options = SearchOptions(target_flops=target_flops, baseline=True, confirm=3,
                             supernet=str(SUPERNET), proxy=proxy,
                             study=StudySettings(name=f"supernet-search-n{args.trials}",
-                                                root=str(FOLDER / "studies"),
+                                                root=str(folder / "studies"),
                                                 trials=args.trials, workers=1))
     cpu = time.process_time()
     run = run_search(options, progress=True)
