@@ -32,7 +32,8 @@ training / 2,000 validation images; architecture seed 0 throughout):
   1,000 classes).
 - ``learned predictor`` (``nas.scoring.predict_out_of_sample``: ridge regression, leave-one-out,
   so out of sample) from ``architecture_features`` alone, plus the zero-cost scores, plus the
-  supernet score (256 images, the default); fitted on the reference means of the other architectures.
+  supernet score (256 images, the default); fitted on the reference means of the other
+  architectures.
 
 Costs are CPU-seconds of this process (``time.process_time``, all threads) per candidate, and
 the supernet's training in CPU-hours (per epoch: from the end of one epoch to the end of the

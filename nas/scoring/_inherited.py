@@ -19,8 +19,9 @@ from nas.train import resolve_device
 CALIBRATION_BATCH_SIZE = 256
 """Images per calibration batch. Each batch norm's running statistics become the average of
 its per-batch means and variances, so the batch size is part of the protocol (with more
-calibration images than one batch). 256 rather than 64: recalibrating a tiny-space subnet on 512 digits at 16 px took 0.058 s instead of 0.10 s
-(one thread), with the validation accuracy unchanged to 0.4 pp."""
+calibration images than one batch). 256 rather than 64: recalibrating a tiny-space subnet on
+512 digits at 16 px took 0.058 s instead of 0.10 s (one thread), with the validation accuracy
+unchanged to 0.4 pp."""
 
 
 def _batches(images: torch.Tensor, size: int):

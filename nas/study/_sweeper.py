@@ -113,9 +113,9 @@ def sweep_dead_workers(study: optuna.Study, *, holding_lock: bool = False) -> li
     under the study lock where the storage has one. Returns the numbers of the trials swept.
 
     ``holding_lock``: the caller holds the study's file lock, under which every worker creates
-    its trial and records its owner (``run_worker``); a RUNNING trial with no
-    owner is then one whose worker died in between (e.g. SIGKILL), and is swept at once rather
-    than after ``ORPHAN_SECONDS``."""
+    its trial and records its owner (``run_worker``); a RUNNING trial with no owner is then one
+    whose worker died in between (e.g. SIGKILL), and is swept at once rather than after
+    ``ORPHAN_SECONDS``."""
     swept = []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         unowned = "pid" not in trial.user_attrs

@@ -201,9 +201,10 @@ def run_study(prepared, *, worker, make_objective, settings, progress: bool,
     finally:
         refresh()
         bar.close()
+    locked = lock_path(settings.storage, settings.root, name) is not None
     with study_lock(settings.storage, settings.root, name):
-        sweep_dead_workers(study, holding_lock=lock_path(settings.storage, settings.root,
-                                                         name) is not None)  # nothing counted may be a dead worker's RUNNING trial
+        # nothing counted may be a dead worker's RUNNING trial
+        sweep_dead_workers(study, holding_lock=locked)
     run.unresolved = [t.number for t in unresolved_running(study)]
     return run
 
