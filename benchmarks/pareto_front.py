@@ -55,7 +55,7 @@ import supernet_search  # noqa: E402
 from _common import RESULTS, report  # noqa: E402
 from reference_table import (SEEDS, SHARED_CIFAR, _measurement_key, load_table,  # noqa: E402
                              measure, measurements, reference_protocol, table_architectures)
-from supernet_fidelity import write_json  # noqa: E402
+from supernet_fidelity import shard_argument, write_json  # noqa: E402
 
 from nas.arch import encode, from_dict, to_dict  # noqa: E402
 from nas.cost import count  # noqa: E402
@@ -231,16 +231,6 @@ def summarise(args) -> None:
            extra={"summary": summary, "architectures": rows,
                   "command": "benchmarks/pareto_front.py " + " ".join(sys.argv[1:])})
     print(json.dumps(summary, indent=2, default=str))
-
-
-def shard_argument(text: str) -> tuple[int, int]:
-    try:
-        shard, shards = (int(part) for part in text.split("/"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--shard must be I/N, but got {text!r}") from None
-    if not 0 <= shard < shards:
-        raise argparse.ArgumentTypeError(f"--shard must have 0 <= I < N, but got {text!r}")
-    return shard, shards
 
 
 def main() -> None:
