@@ -28,9 +28,9 @@ search at budget I; every shard then trains its share of the 12 reference traini
 scaled B0s' first, which need no search; a winner's once its search is done, waiting for it).
 Each search's outcome is written to ``pareto_front/<budget>/search.json``, each training to
 ``pareto_front/reference/<hash>.json`` as soon as it exists (committed); the studies under
-``pareto_front/<budget>/studies/`` are ignored by git. No network is trained twice: a
-measurement of the same protocol, architecture and seed anywhere under
-``benchmarks/results/`` is reused.
+``pareto_front/<budget>/studies/`` are ignored by git. No network is trained twice: the
+trainings go through ``supernet_search.reference_accuracies`` (a table architecture takes the
+table's seeds; any other, seeds ``derived_seed(0, 1000, repeat)``, reused once measured).
 
 Usage: .venv/bin/python benchmarks/pareto_front.py [--shard 0/1] [--trials 300] [--threads 1]
        [--report]
@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import hashlib
 import json
 import statistics
 import sys
@@ -53,17 +52,15 @@ from scipy import stats
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import supernet_search  # noqa: E402
 from _common import RESULTS, report  # noqa: E402
-from reference_table import (SEEDS, SHARED_CIFAR, _measurement_key, load_table,  # noqa: E402
-                             measure, measurements, reference_protocol, table_architectures)
-from supernet_fidelity import shard_argument, write_json  # noqa: E402
+from reference_table import (SEEDS, SHARED_CIFAR, load_table, reference_protocol,  # noqa: E402
+                             table_architectures)
+from supernet_fidelity import shard_argument  # noqa: E402
 
-from nas.arch import encode, from_dict, to_dict  # noqa: E402
+from nas.arch import encode, from_dict  # noqa: E402
 from nas.cost import count  # noqa: E402
-from nas.data import load_data  # noqa: E402
 from nas.scaling import compound_member  # noqa: E402
 from nas.search import Reward, noise_margin, pooled_seed_std  # noqa: E402
 from nas.space import load_space  # noqa: E402
-from nas.study import derived_seed  # noqa: E402
 
 FOLDER = RESULTS / "pareto_front"
 PHIS = (-3, -2)
@@ -71,9 +68,6 @@ PHIS = (-3, -2)
 ALPHA, BETA, GAMMA = 1.2, 1.1, 1.15
 """EfficientNet's compound-scaling coefficients (depth, width, resolution)."""
 REFERENCE_RESOLUTION, TARGET_RESOLUTION = 40, 224
-SEED_BASE = 1000
-"""Reference seeds of architectures outside the table: ``derived_seed(0, 1000, repeat)``, as
-``supernet_search.py`` seeds its winner."""
 
 
 def b0() -> object:
@@ -96,43 +90,14 @@ def protocol_for(arch):
     return dataclasses.replace(reference_protocol(f"npz:{SHARED_CIFAR}"), resolution=resolution)
 
 
-def known_measurements() -> dict[str, dict]:
-    """Every reference measurement under benchmarks/results/, by key."""
-    found = {}
-    for folder in (RESULTS / "reference", RESULTS / "supernet_search" / "reference",
-                   FOLDER / "reference"):
-        found.update(measurements(folder))
-    return found
-
-
-def accuracies(arch, *, train: bool, threads: int, data_cache: dict,
-               repeats=range(SEEDS)) -> list[float]:
-    """The reference accuracies of ``arch`` under ``repeats`` (those that exist, unless
-    ``train``: then the missing ones are trained)."""
-    settings = protocol_for(arch)
-    protocol, done, found = dataclasses.asdict(settings), known_measurements(), []
-    for repeat in repeats:
-        seed = derived_seed(0, SEED_BASE, repeat)
-        key = _measurement_key(protocol, to_dict(arch), seed)
-        if key in done:
-            found.append(done[key]["accuracy"])
-            continue
-        if not train:
-            continue
-        if settings.resolution not in data_cache:
-            data_cache[settings.resolution] = load_data(
-                settings.data, resolution=settings.resolution, seed=0,
-                validation_fraction=settings.validation_fraction,
-                train_size=settings.train_size, test=False)
-        result = measure(settings, data_cache[settings.resolution], arch, seed=seed,
-                         threads=threads)
-        path = FOLDER / "reference" / f"{hashlib.sha1(key.encode()).hexdigest()[:16]}.json"
-        write_json(path, {"arch": to_dict(arch), "repeat": repeat, "seed": seed,
-                          "protocol": protocol, **result})
-        print(f"{arch.resolution} px architecture, seed {repeat}: accuracy "
-              f"{result['accuracy']:.4f}, {result['cpu_seconds']:.0f} CPU-s", flush=True)
-        found.append(result["accuracy"])
-    return found
+def accuracies(arch, *, args, train: bool, data_cache: dict, repeats=range(SEEDS)
+               ) -> list[float]:
+    """The reference accuracies of ``arch`` under ``repeats`` at its proportional resolution
+    (with ``train``, the missing ones are trained)."""
+    label = "search winner" if arch.resolution == TARGET_RESOLUTION else "scaled B0"
+    return supernet_search.reference_accuracies(args, arch, protocol_for(arch), data_cache,
+                                                train=train, folder=FOLDER, repeats=repeats,
+                                                label=label)
 
 
 def winner(phi: int):
@@ -155,8 +120,7 @@ def run(args) -> None:
         while arch is None:  # another shard's search is still running
             time.sleep(30)
             arch = winner(phi)
-        accuracies(arch, train=True, threads=args.threads, data_cache=data_cache,
-                   repeats=[repeat])
+        accuracies(arch, args=args, train=True, data_cache=data_cache, repeats=[repeat])
 
 
 def verdict(mine: list[float], theirs: list[float], sigmas: dict) -> dict:
@@ -188,7 +152,7 @@ def summarise(args) -> None:
                            (f"search winner at {target / 1e6:.1f} MFLOPs", found)):
             if arch is None:
                 continue
-            values = accuracies(arch, train=False, threads=args.threads, data_cache={})
+            values = accuracies(arch, args=args, train=False, data_cache={})
             cost = count(arch)
             rewards = [reward(accuracy, cost.flops) for accuracy in values]
             measured[name] = (values, rewards)

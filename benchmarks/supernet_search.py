@@ -107,32 +107,38 @@ def search(args, *, target_flops: int = TARGET_FLOPS, folder: Path = FOLDER) -> 
     return document
 
 
-def reference_accuracies(args, arch, settings: ProxySettings, data_holder: list) -> list[float]:
-    """The reference accuracies of ``arch`` (3 once complete): the table's, if it is a table
-    architecture, else trained here (with ``--report``, only those that exist)."""
+def reference_accuracies(args, arch, settings: ProxySettings, data_cache: dict, *,
+                         train: bool, folder: Path = FOLDER, repeats=range(SEEDS),
+                         label: str = "search winner") -> list[float]:
+    """The reference accuracies of ``arch`` under ``repeats`` (3 once complete): the table's,
+    if it is a table architecture, else those measured under ``folder``/reference; with
+    ``train``, the missing ones are trained and written there. ``data_cache`` holds the data
+    by resolution, loaded once."""
     table = table_architectures(24)
     if arch in table:
         return load_table(table, settings).get(table.index(arch), [])
-    done = {**measurements(), **measurements(FOLDER / "reference")}
+    done = {**measurements(), **measurements(folder / "reference")}
     protocol, found = dataclasses.asdict(settings), []
-    for repeat in range(SEEDS):
+    for repeat in repeats:
         seed = derived_seed(0, WINNER_SEED_BASE, repeat)
         key = _measurement_key(protocol, to_dict(arch), seed)
         if key in done:
             found.append(done[key]["accuracy"])
             continue
-        if args.report:
+        if not train:
             continue
-        if not data_holder:
-            data_holder.append(load_data(settings.data, resolution=settings.resolution, seed=0,
-                                         validation_fraction=settings.validation_fraction,
-                                         train_size=settings.train_size, test=False))
-        result = measure(settings, data_holder[0], arch, seed=seed, threads=args.threads)
-        path = FOLDER / "reference" / f"{hashlib.sha1(key.encode()).hexdigest()[:16]}.json"
-        write_json(path, {"architecture": "search winner", "arch": to_dict(arch),
-                          "repeat": repeat, "seed": seed, "protocol": protocol, **result})
-        print(f"winner seed {repeat}: accuracy {result['accuracy']:.4f}, "
-              f"{result['cpu_seconds']:.0f} CPU-s", flush=True)
+        if settings.resolution not in data_cache:
+            data_cache[settings.resolution] = load_data(
+                settings.data, resolution=settings.resolution, seed=0,
+                validation_fraction=settings.validation_fraction,
+                train_size=settings.train_size, test=False)
+        result = measure(settings, data_cache[settings.resolution], arch, seed=seed,
+                         threads=args.threads)
+        path = folder / "reference" / f"{hashlib.sha1(key.encode()).hexdigest()[:16]}.json"
+        write_json(path, {"architecture": label, "arch": to_dict(arch), "repeat": repeat,
+                          "seed": seed, "protocol": protocol, **result})
+        print(f"{label} ({settings.resolution} px), seed {repeat}: accuracy "
+              f"{result['accuracy']:.4f}, {result['cpu_seconds']:.0f} CPU-s", flush=True)
         found.append(result["accuracy"])
     return found
 
@@ -151,9 +157,8 @@ def main() -> None:
     settings = reference_protocol(f"npz:{SHARED_CIFAR}")
     table = table_architectures(24)
     winner, b0 = from_dict(outcome["winner"], source="search.json"), table[0]
-    data_holder: list = []
-    results = {"search winner": (winner, reference_accuracies(args, winner, settings,
-                                                              data_holder)),
+    results = {"search winner": (winner, reference_accuracies(args, winner, settings, {},
+                                                              train=not args.report)),
                "EfficientNet-B0": (b0, load_table(table, settings).get(0, []))}
     rows, rewards = [], {}
     for name, (arch, accuracies) in results.items():
