@@ -63,6 +63,17 @@ EXPORT_FORMATS = ("yaml", "json", "timm")
 
 
 def _check_timm_compatible(arch: Arch) -> None:
+    if arch.stem_stride != 2:
+        raise ConfigError(f"timm export: stem_stride must be 2 (timm's EfficientNet has a "
+                          f"stride-2 stem and no option for another), but got "
+                          f"{arch.stem_stride}; export as yaml, json or onnx instead")
+    for index, stage in enumerate(arch.stages, start=1):
+        if stage.block_type == "pj":
+            raise ConfigError(f"timm export: stage {index}: block type must be one timm has "
+                              f"(ds, ir, er, cn), but got pj (the linear projection a skipped "
+                              f"layer becomes where it changes stride or width: timm's "
+                              f"ConvBnAct always has an activation); export as yaml, json or "
+                              f"onnx instead")
     if timm_make_divisible(arch.stem_channels) != arch.stem_channels:
         raise ConfigError(f"timm export: stem_channels must be a multiple of 8 (timm rounds it), "
                           f"but got {arch.stem_channels}")

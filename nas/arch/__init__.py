@@ -9,6 +9,7 @@ from nas.arch._config import (
     ACTIVATIONS,
     BATCH_NORM_EPS,
     BLOCK_TYPES,
+    STEM_STRIDES,
     Arch,
     Block,
     Stage,
@@ -21,7 +22,14 @@ from nas.arch._config import (
     squeeze_channels,
     total_stride,
 )
-from nas.arch._grammar import decode, encode, format_number
+from nas.arch._grammar import (
+    LAYER_TOKENS,
+    decode,
+    decode_entry,
+    encode,
+    encode_entry,
+    format_number,
+)
 from nas.arch._io import (
     FORMATS,
     dumps,
@@ -62,9 +70,11 @@ from nas.arch._timm import (
 )
 
 __all__ = [
-    "ACTIVATIONS", "BLOCK_TYPES", "Arch", "Block", "Stage", "iter_blocks", "expanded_channels",
+    "ACTIVATIONS", "BLOCK_TYPES", "STEM_STRIDES", "Arch", "Block", "Stage", "iter_blocks",
+    "expanded_channels",
     "has_pointwise_expansion", "has_residual", "output_size", "squeeze_channels", "decode",
-    "encode", "format_number", "FORMATS", "dumps", "from_dict", "load", "loads", "parse_document",
+    "encode", "format_number", "LAYER_TOKENS", "decode_entry", "encode_entry", "FORMATS",
+    "dumps", "from_dict", "load", "loads", "parse_document",
     "save",
     "to_dict", "EFFICIENTNET_B0", "EFFICIENTNET_TABLE", "PRESET_NAMES", "ScalingRow",
     "from_table_row", "load_target", "preset", "MAX_COEFFICIENT", "make_divisible",

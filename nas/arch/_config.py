@@ -15,9 +15,14 @@ from typing import NamedTuple
 from nas._checks import check_int, check_real, is_int
 from nas._errors import ConfigError
 
-BLOCK_TYPES = ("ds", "ir", "er", "cn")
+BLOCK_TYPES = ("ds", "ir", "er", "cn", "pj")
 """``ds`` depthwise-separable, ``ir`` MBConv (inverted residual), ``er`` fused-MBConv, ``cn`` a
-plain k×k convolution with batch norm and activation (timm's ``ConvBnAct`` block)."""
+plain k×k convolution with batch norm and activation (timm's ``ConvBnAct`` block), ``pj`` a
+linear projection: a k×k (usually 1×1) convolution with the stride and batch norm, no activation
+and no residual (what a skipped layer of a layer-wise space becomes where it changes stride or
+width, as in NAS-Bench-Macro, FBNet and SPOS; timm has no such block)."""
+
+STEM_STRIDES = (1, 2)
 
 ACTIVATIONS = ("swish", "relu", "relu6", "hard_swish")
 
@@ -28,8 +33,8 @@ timm's and PyTorch's default is 1e-5). It changes no shape or count, only the nu
 
 def default_skip(block_type: str) -> bool:
     """Whether a stage of ``block_type`` has its residual when ``skip`` is not given: as in
-    timm, ``cn`` only with ``_skip``, ``ds``/``ir``/``er`` unless ``_noskip``."""
-    return block_type != "cn"
+    timm, ``cn`` only with ``_skip``, ``ds``/``ir``/``er`` unless ``_noskip``; ``pj`` never."""
+    return block_type not in ("cn", "pj")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,17 +42,18 @@ class Stage:
     """A run of ``repeats`` identical blocks; only the first block strides.
 
     Attributes:
-        block_type: ``ds`` (depthwise-separable), ``ir`` (MBConv), ``er`` (fused-MBConv) or
-            ``cn`` (one k×k convolution, batch norm, activation).
+        block_type: ``ds`` (depthwise-separable), ``ir`` (MBConv), ``er`` (fused-MBConv),
+            ``cn`` (one k×k convolution, batch norm, activation) or ``pj`` (one k×k
+            convolution and batch norm: a linear projection).
         repeats: number of blocks in the stage, >= 1.
         kernel_size: spatial kernel of the depthwise (``ds``/``ir``) or full (``er``/``cn``)
             conv.
         stride: stride of the first block, 1 or 2.
-        expand_ratio: expanded channels = input channels × expand_ratio (1 for ``ds`` and
-            ``cn``, which have no expansion).
+        expand_ratio: expanded channels = input channels × expand_ratio (1 for ``ds``,
+            ``cn`` and ``pj``, which have no expansion).
         out_channels: channels produced by every block of the stage.
         se_ratio: squeeze-excite channels = block input channels × se_ratio; 0 disables SE
-            (always 0 for ``cn``).
+            (always 0 for ``cn`` and ``pj``).
         skip: residual connection (with stochastic depth) where stride is 1 and in == out.
             ``None`` (the default) takes the block type's default, as timm does: on for
             ``ds``, ``ir`` and ``er``, off for ``cn``.
@@ -73,17 +79,20 @@ class Stage:
         if not is_int(self.stride) or self.stride not in (1, 2):
             raise ConfigError(f"stride must be 1 or 2, but got {self.stride!r}")
         expand_ratio = check_real("expand_ratio", self.expand_ratio, minimum=1)
-        if self.block_type in ("ds", "cn") and expand_ratio != 1:
+        if self.block_type in ("ds", "cn", "pj") and expand_ratio != 1:
             raise ConfigError(f"expand_ratio must be 1 for a {self.block_type} block, "
                               f"but got {self.expand_ratio!r}")
         check_int("out_channels", self.out_channels, minimum=1)
         se_ratio = check_real("se_ratio", self.se_ratio, minimum=0, maximum=1)
-        if self.block_type == "cn" and se_ratio != 0:
-            raise ConfigError(f"se_ratio must be 0 for a cn block (it has no squeeze-excite), "
-                              f"but got {self.se_ratio!r}")
+        if self.block_type in ("cn", "pj") and se_ratio != 0:
+            raise ConfigError(f"se_ratio must be 0 for a {self.block_type} block (it has no "
+                              f"squeeze-excite), but got {self.se_ratio!r}")
         skip = default_skip(self.block_type) if self.skip is None else self.skip
         if not isinstance(skip, bool):
             raise ConfigError(f"skip must be true or false, but got {self.skip!r}")
+        if self.block_type == "pj" and skip:
+            raise ConfigError("skip must be false for a pj block (a linear projection has no "
+                              "residual), but got true")
         object.__setattr__(self, "expand_ratio", expand_ratio)
         object.__setattr__(self, "se_ratio", se_ratio)
         object.__setattr__(self, "skip", skip)
@@ -95,7 +104,7 @@ class Arch:
 
     Attributes:
         stages: the block stages, in order (at least one).
-        stem_channels: output channels of the 3×3 stride-2 stem convolution.
+        stem_channels: output channels of the 3×3 stem convolution.
         head_channels: output channels of the 1×1 head convolution (the feature size).
         resolution: input height = width in pixels.
         num_classes: outputs of the final linear layer.
@@ -105,6 +114,8 @@ class Arch:
             the last drops with drop_path_rate × (n - 1) / n; blocks without a residual
             connection never drop.
         activation: ``swish`` (SiLU), ``relu``, ``relu6`` or ``hard_swish``.
+        stem_stride: stride of the stem convolution: 2 (EfficientNet, at ImageNet sizes) or 1
+            (small-image networks such as NAS-Bench-Macro's at 32 px).
     """
 
     stages: tuple[Stage, ...]
@@ -115,6 +126,7 @@ class Arch:
     dropout: float = 0.2
     drop_path_rate: float = 0.2
     activation: str = "swish"
+    stem_stride: int = 2
 
     def __post_init__(self) -> None:
         if not isinstance(self.stages, (tuple, list)) or not self.stages:
@@ -134,6 +146,8 @@ class Arch:
         if self.activation not in ACTIVATIONS:
             raise ConfigError(
                 f"activation must be one of {', '.join(ACTIVATIONS)}, but got {self.activation!r}")
+        if not is_int(self.stem_stride) or self.stem_stride not in STEM_STRIDES:
+            raise ConfigError(f"stem_stride must be 1 or 2, but got {self.stem_stride!r}")
 
     @property
     def total_blocks(self) -> int:
@@ -165,14 +179,10 @@ def has_residual(stage: Stage, in_channels: int, stride: int) -> bool:
     return stage.skip and stride == 1 and in_channels == stage.out_channels
 
 
-STEM_STRIDE = 2
-"""The stem is a 3×3 stride-2 convolution."""
-
-
 def total_stride(arch: Arch) -> int:
-    """Input side ÷ final feature-map side for sides divisible by it: the stem's stride 2 times
+    """Input side ÷ final feature-map side for sides divisible by it: the stem's stride times
     every stage's stride (timm calls it the output stride)."""
-    stride = STEM_STRIDE
+    stride = arch.stem_stride
     for stage in arch.stages:
         stride *= stage.stride
     return stride

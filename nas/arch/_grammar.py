@@ -116,3 +116,37 @@ def stage_from_tokens(text: str, block_type: str, tokens: list[str], *,
         return Stage(block_type=block_type, **fields)
     except ConfigError as error:
         raise ConfigError(f"block string {text!r}: {error}") from None
+
+
+LAYER_TOKENS = ("r", "s", "c")
+"""Tokens a menu entry of a layer-wise space leaves out: its layer gives them (one layer, the
+layer's stride, the stage's channels)."""
+
+
+def decode_entry(text: object, *, stride: int, out_channels: int) -> Stage:
+    """A menu entry of a layer-wise space (a block string without ``r``, ``s`` and ``c``, such
+    as ``ir_k3_e3`` or ``ir_k5_e6_se0.25``) as the one-layer :class:`Stage` it is at a layer of
+    ``stride`` producing ``out_channels``. ``ds`` and ``cn`` entries may leave out ``e1``."""
+    if not isinstance(text, str) or not text:
+        raise ConfigError(f"menu entry must be a block string without r, s and c such as "
+                          f"'ir_k3_e6_se0.25', or skip, but got {text!r}")
+    block_type, *tokens = text.split("_")
+    if block_type not in BLOCK_TYPES:
+        raise ConfigError(f"menu entry {text!r}: block type must be one of "
+                          f"{', '.join(BLOCK_TYPES)}, or the entry skip, but got {block_type!r}")
+    for token in tokens:
+        if token not in _FLAGS and _split_token(token)[0] in LAYER_TOKENS:
+            raise ConfigError(f"menu entry {text!r}: tokens must leave out r, s and c (the "
+                              f"layer gives one layer, its stride and the stage's channels), "
+                              f"but got {token!r}")
+    defaults: dict[str, object] = {"repeats": 1, "stride": stride, "out_channels": out_channels}
+    if block_type in ("ds", "cn", "pj"):
+        defaults["expand_ratio"] = 1.0
+    return stage_from_tokens(text, block_type, tokens, defaults=defaults)
+
+
+def encode_entry(stage: Stage) -> str:
+    """Canonical menu entry of a one-layer ``stage``: its block string without ``r``, ``s``
+    and ``c`` (``decode_entry(encode_entry(stage), stride=..., out_channels=...) == stage``)."""
+    return "_".join(token for token in encode(stage).split("_")
+                    if token in _FLAGS or _split_token(token)[0] not in LAYER_TOKENS)

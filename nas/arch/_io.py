@@ -14,7 +14,8 @@ canonical block strings (see :mod:`nas.arch._grammar`)::
     drop_path_rate: 0.2
     activation: swish
 
-Reading is strict: unknown keys, missing keys and wrong types are errors. YAML is read only with
+``stem_stride`` (1 or 2) is written only where it is not 2. Reading is strict: unknown keys,
+missing keys and wrong types are errors. YAML is read only with
 ``yaml.safe_load``. ``load(save(arch)) == arch`` for both formats.
 
 ``load``, ``loads`` (and so ``load_target`` and every command taking an architecture) also read
@@ -40,11 +41,15 @@ from nas.arch._timm import from_timm
 
 FORMATS = ("yaml", "json")
 _FIELDS = tuple(field.name for field in dataclasses.fields(Arch))
+_OPTIONAL = {"stem_stride": 2}
+"""Fields written only where they differ from this default (files and studies written before
+the field existed read the same, and say the same)."""
 
 
 def to_dict(arch: Arch) -> dict[str, Any]:
     """Plain, ordered mapping of ``arch`` (stages as canonical block strings)."""
-    document = {name: getattr(arch, name) for name in _FIELDS}
+    document = {name: getattr(arch, name) for name in _FIELDS
+                if _OPTIONAL.get(name, object()) != getattr(arch, name)}
     document["stages"] = [encode(stage) for stage in arch.stages]
     return document
 
@@ -58,7 +63,7 @@ def from_dict(document: object, *, source: str = "config") -> Arch:
     if unknown:
         raise ConfigError(f"{source}: keys must be among {', '.join(_FIELDS)}, "
                           f"but got unknown {', '.join(unknown)}")
-    missing = [name for name in _FIELDS if name not in document]
+    missing = [name for name in _FIELDS if name not in document and name not in _OPTIONAL]
     if missing:
         raise ConfigError(f"{source}: must give every field, but {', '.join(missing)} is missing")
     stages = document["stages"]

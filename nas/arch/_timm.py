@@ -146,9 +146,9 @@ def _read_block(text: object, *, activation: str) -> Stage:
         raise ConfigError(f"must be a timm block string such as 'ir_r2_k3_s2_e6_c24_se0.25', "
                           f"but got {text!r}")
     block_type, *tokens = text.split("_")
-    if block_type not in BLOCK_TYPES:
+    if block_type not in BLOCK_TYPES or block_type == "pj":
         raise ConfigError(f"block string {text!r}: block type must be one of "
-                          f"{', '.join(BLOCK_TYPES)} (timm's dsa, tu, uir, mha and mqa cannot "
+                          f"{', '.join(t for t in BLOCK_TYPES if t != 'pj')} (timm's dsa, tu, uir, mha and mqa cannot "
                           f"be expressed), but got {block_type!r}")
     kept = []
     for token in tokens:

@@ -21,7 +21,7 @@ from nas.cli._options import (
 )
 from nas._errors import ConfigError
 from nas.cost import FLOP_UNIT, LATENCY_DEVICES, RUNTIMES, LatencySettings
-from nas.scoring import CALIBRATION_IMAGES, ZERO_COST_PROXIES, ProxySettings
+from nas.scoring import CALIBRATION_IMAGES, EVALUATORS_HELP, ZERO_COST_PROXIES, ProxySettings
 from nas.search import REWARD_MODES
 
 DESCRIPTION = f"""\
@@ -48,7 +48,9 @@ EXAMPLES = examples("nas search --flops 400M --baseline --confirm 3",
                     "nas search --flops 400M --supernet studies/supernet-efficientnet_b0-digits/"
                     "supernet.pt --trials 300",
                     "nas search --latency 12ms --baseline",
-                    "nas search --space tiny --flops 5M --data folder:photos --trials 10")
+                    "nas search --space tiny --flops 5M --data folder:photos --trials 10",
+                    "nas search --space nasbench_macro --flops 50M --trials 200 --evaluate "
+                    "table:nas-bench-macro_cifar10.json")
 
 
 def add_parser(subparsers) -> None:
@@ -106,6 +108,11 @@ def add_parser(subparsers) -> None:
                             "instead of training its proxy: seconds per candidate. The data, "
                             "proxy geometry and split are the file's (options given must agree "
                             "with it); the training options do not apply")
+    group.add_argument("--evaluate", default="train", metavar="HOW",
+                       help=f"how a candidate's accuracy is found: {EVALUATORS_HELP}. A table "
+                            f"answers in milliseconds with the published training that the "
+                            f"trial's seed picks (its mean is recorded too); samplers, reward, "
+                            f"budget, --confirm and --workers behave as with training")
     group.add_argument("--strict", action="store_true",
                        help="stop at the first unreadable image of a folder (by default "
                             "unreadable images are left out and counted in the summary)")
@@ -149,5 +156,6 @@ def run(args: argparse.Namespace) -> int:
                             prescreen_proxy=args.proxy, proxy=proxy,
                             supernet=args.supernet,
                             calibration_images=args.calibration_images,
-                            strict=args.strict, study=study_settings(args))
+                            strict=args.strict, evaluate=args.evaluate,
+                            study=study_settings(args))
     return finish(run_search(options, progress=True, log=log_line), as_json=args.json)

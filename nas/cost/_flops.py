@@ -94,7 +94,7 @@ def _block_cost(tally: _Tally, block, size: int) -> int:
     """Add one block's cost for an input of side ``size``; return the output side."""
     stage, in_channels = block.stage, block.in_channels
     out_size = output_size(size, block.stride)
-    if stage.block_type == "cn":  # one k×k convolution and batch norm, nothing else
+    if stage.block_type in ("cn", "pj"):  # one k×k convolution and batch norm, nothing else
         tally.conv_bn(in_channels, stage.out_channels, stage.kernel_size, out_size)
         return out_size
     mid = expanded_channels(stage, in_channels)
@@ -126,9 +126,9 @@ def count(arch: Arch, *, resolution: int | None = None, num_classes: int | None 
     rows: list[StageCost] = []
 
     stem = _Tally()
-    size = output_size(resolution, 2)
+    size = output_size(resolution, arch.stem_stride)
     stem.conv_bn(3, arch.stem_channels, 3, size)
-    rows.append(StageCost(name="stem", block_string="conv_k3_s2", out_channels=arch.stem_channels,
+    rows.append(StageCost(name="stem", block_string=f"conv_k3_s{arch.stem_stride}", out_channels=arch.stem_channels,
                           repeats=1, out_size=size, params=stem.params, flops=stem.flops))
 
     tallies = [_Tally() for _ in arch.stages]

@@ -60,9 +60,9 @@ def parts(arch: Arch, *, resolution: int | None = None, batch: int = 1) -> list[
     """The parts of ``arch`` at ``resolution`` (default: its own), in network order."""
     side = arch.resolution if resolution is None else resolution
     activation = arch.activation
-    found = [Part(f"stem_i3_o{arch.stem_channels}_k3_s2_{side}px_{activation}",
+    found = [Part(f"stem_i3_o{arch.stem_channels}_k3_s{arch.stem_stride}_{side}px_{activation}",
                   (batch, 3, side, side), "stem")]
-    side = output_size(side, 2)
+    side = output_size(side, arch.stem_stride)
     for block in iter_blocks(arch):
         stage = block.stage
         residual = has_residual(stage, block.in_channels, block.stride)

@@ -28,7 +28,8 @@ class EfficientNet(nn.Module):
     def __init__(self, arch: Arch) -> None:
         super().__init__()
         self.arch = arch
-        self.stem = ConvBnAct(3, arch.stem_channels, 3, stride=2, activation=arch.activation)
+        self.stem = ConvBnAct(3, arch.stem_channels, 3, stride=arch.stem_stride,
+                              activation=arch.activation)
         stages: list[list[nn.Module]] = [[] for _ in arch.stages]
         for block in iter_blocks(arch):
             stages[block.stage_index].append(_make_block(arch, block))
@@ -95,6 +96,9 @@ def _make_block(arch: Arch, block) -> nn.Module:
     )
     if stage.block_type == "cn":
         return ConvBlock(**arguments)
+    if stage.block_type == "pj":  # linear projection: convolution and batch norm only
+        return ConvBnAct(block.in_channels, stage.out_channels, stage.kernel_size,
+                         stride=block.stride, activation=None)
     arguments.update(
         mid_channels=expanded_channels(stage, block.in_channels),
         squeeze_channels=(squeeze_channels(block.in_channels, stage.se_ratio)

@@ -9,11 +9,9 @@ from nas.arch import Arch, default_skip, format_number, output_size
 from nas.report._figures import pyplot, save_figure
 
 BLOCK_NAMES = {"ds": "depthwise-separable", "ir": "MBConv", "er": "fused-MBConv",
-               "cn": "plain conv"}
+               "cn": "plain conv", "pj": "projection"}
 COLUMNS = ("stage", "block", "kernel", "expand", "SE ratio", "layers", "out channels",
            "stride", "output map (px)")
-STEM_STRIDE = 2
-"""The stem is a 3×3 stride-2 convolution (see :class:`nas.arch.Arch`)."""
 
 
 def _residual_note(stage) -> str:
@@ -26,9 +24,9 @@ def _residual_note(stage) -> str:
 def arch_rows(arch: Arch) -> list[tuple[str, ...]]:
     """Stem, every stage and the head, one row each (see :data:`COLUMNS`); the output map is
     the feature-map side at ``arch.resolution`` after the stem stride and every stage stride."""
-    size = output_size(arch.resolution, STEM_STRIDE)
+    size = output_size(arch.resolution, arch.stem_stride)
     rows = [("stem", "conv 3×3", "3", "", "", "1", str(arch.stem_channels),
-             str(STEM_STRIDE), f"{size}×{size}")]
+             str(arch.stem_stride), f"{size}×{size}")]
     for index, stage in enumerate(arch.stages, start=1):
         size = output_size(size, stage.stride)
         block = BLOCK_NAMES[stage.block_type] + _residual_note(stage)

@@ -12,7 +12,9 @@ scaling and the rank check all stand on.
   read by :func:`load_supernet`) and the score of a candidate with the weights it inherits
   from it (:func:`score_inherited`: extraction, batch-norm recalibration, validation);
 - a learned predictor over architecture features and those scores
-  (:func:`predict_out_of_sample`).
+  (:func:`predict_out_of_sample`);
+- a tabular benchmark as the evaluator (:func:`open_table`): the accuracy full training gave,
+  looked up instead of trained (NAS-Bench-Macro, or a CSV of the user's own).
 
 Which candidates to score, and what a study does with the scores, is :mod:`nas.search`'s and
 :mod:`nas.scaling`'s.
@@ -33,4 +35,6 @@ __getattr__, __dir__, __all__ = attach(__name__, {
     "_supernet_training": ["SUPERNET_FILE", "SupernetFile", "SupernetOptions", "load_supernet",
                            "train_supernet"],
     "_zero_cost": ["zero_cost_scores"],
+    "_table": ["EVALUATORS_HELP", "TABLE_PREFIX", "Table", "TableAnswer", "network_key",
+               "open_table", "table_path"],
 })

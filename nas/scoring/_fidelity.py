@@ -49,14 +49,14 @@ def _reach(kernel: int) -> int:
 def _working_sides(space: Space, resolution: int, strides_removed: int) -> list[int]:
     """Per stage, the feature-map side its blocks work on (see :class:`BlindChoice`), with the
     first ``strides_removed`` stride-2 stages at stride 1 (a stride-adapted proxy)."""
-    side = output_size(resolution, 2)  # after the stride-2 stem
+    side = output_size(resolution, space.network.get("stem_stride", 2))  # after the stem
     sides, removed = [], 0
     for stage in space.stages:
-        stride = stage.base.stride
+        stride = stage.stride
         if stride == 2 and removed < strides_removed:
             stride, removed = 1, removed + 1
         after = output_size(side, stride)
-        sides.append(after if max(stage.options["repeats"]) > 1 else side)
+        sides.append(after if stage.max_layers > 1 else side)
         side = after
     return sides
 
@@ -68,7 +68,7 @@ def blind_choices(space: Space, resolution: int, strides_removed: int = 0
     blind = []
     sides = _working_sides(space, resolution, strides_removed)
     for number, (stage, side) in enumerate(zip(space.stages, sides), start=1):
-        kernels = tuple(sorted(stage.options["kernel_size"]))
+        kernels = stage.kernel_sizes
         if len(kernels) < 2:
             continue
         # kernels k < k' differ only where the map reaches past k's taps: side >= reach(k) + 2

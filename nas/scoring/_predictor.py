@@ -15,7 +15,7 @@ import numpy
 from nas.arch import Arch
 from nas.cost import count
 
-BLOCK_TYPE_CODES = {"ds": 0.0, "ir": 0.0, "er": 1.0, "cn": 2.0}
+BLOCK_TYPE_CODES = {"ds": 0.0, "ir": 0.0, "er": 1.0, "cn": 2.0, "pj": 3.0}
 """``ds`` is an MBConv without expansion: the expand ratio already says so."""
 
 

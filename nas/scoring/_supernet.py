@@ -123,6 +123,12 @@ def stage_limits(space: Space, geometry: Geometry) -> tuple[StageLimits, ...]:
     """Per stage, the largest choice of every elastic dimension, after the proxy's width
     rounding (a maximum over each channel option, so no monotonicity is assumed) and with the
     proxy's strides."""
+    if space.layer_wise or space.network.get("stem_stride", 2) != 2:
+        raise ConfigError(f"space must have per-stage choices and a stride-2 stem for a "
+                          f"supernet, but {space.name!r} is layer-wise or has a stride-1 stem: "
+                          f"weight sharing over layer menus (one weight set per entry per "
+                          f"layer, SPOS-style) is not built yet; search it with trained proxies "
+                          f"or a table (--evaluate table:FILE)")
     baseline = geometry.proxy(space.baseline())
     limits = []
     for stage_space, proxy_stage in zip(space.stages, baseline.stages, strict=True):

@@ -20,20 +20,21 @@ from nas.train import resolve_device
 
 
 def open_run(options, *, name: str, identity: dict, directions: list[str], sampler, pruner,
-             threads: int | None) -> tuple[optuna.Study, int]:
+             threads: int | None, load_data: bool = True) -> tuple[optuna.Study, int]:
     """Check device and data of ``options`` (a SearchOptions or ScaleOptions), then open or
     create study ``name``; return it and the torch threads of this worker. Bad input writes
-    nothing: the storage is touched only after everything else has been checked."""
+    nothing: the storage is touched only after everything else has been checked.
+    ``load_data``: False where no candidate is trained (a table answers)."""
     resolve_device(options.proxy.train.device)
     data = get_data(options.proxy, resolution=options.proxy.resolution, seed=options.study.seed,
-                    strict=getattr(options, "strict", False))
+                    strict=getattr(options, "strict", False)) if load_data else None
     threads = threads or worker_threads(options.study.workers, options.proxy.train.threads)
     study = open_settings_study(
         options.study, name=name, identity=identity, directions=directions, sampler=sampler,
         pruner=pruner, manifest_document=manifest(options=dataclasses.asdict(options),
                                                   threads=threads,
                                                   device=options.proxy.train.device))
-    if data.skipped:
+    if data is not None and data.skipped:
         study.set_user_attr(SKIPPED_IMAGES_KEY, {"count": len(data.skipped),
                                                  "files": list(data.skipped[:20])})
     return study, threads
@@ -73,7 +74,8 @@ def share_result(trial: optuna.Trial, twin: FrozenTrial) -> None:
     """Record on ``trial`` that it is ``twin``'s network and copy what training measured."""
     trial.set_user_attr(SAME_NETWORK_KEY, twin.number)
     for key in ("proxy_resolution", "proxy_params", "accuracy", "accuracy_per_epoch",
-                "reward", "latency_measured_ms", "fidelity"):
+                "reward", "latency_measured_ms", "fidelity", "table_seed",
+                "table_mean_accuracy"):
         if key in twin.user_attrs:
             trial.set_user_attr(key, twin.user_attrs[key])
 

@@ -26,7 +26,7 @@ from nas.cost import LatencySettings, LatencyTable, count, default_cache, device
 from nas.cost import measure_latency
 from nas.scoring import ZERO_COST_PROXIES, ProxySettings, blind_choices, faithful_resolution
 from nas.scoring import CALIBRATION_IMAGES, SupernetFile, get_data, load_supernet
-from nas.scoring import score_inherited, train_candidate
+from nas.scoring import Table, open_table, score_inherited, table_path, train_candidate
 from nas.search._prescreen import prescreen
 from nas.search._options import OBJECTIVES, data_slug, flops_label, latency_label
 from nas.search._reward import Reward
@@ -74,6 +74,11 @@ class SearchOptions:
             recalibration.
         strict: an unreadable image of a folder is an error (by default it is left out and
             counted in the summary's ``skipped_images``).
+        evaluate: ``train`` (train each candidate's proxy on the data) or ``table:FILE``: look
+            the accuracy up in a tabular benchmark (:func:`nas.scoring.open_table`), in the
+            published training that the trial's seed picks; milliseconds per trial, and
+            every sampler, reward, budget, slack, confirmation and worker count behaves as
+            with training. The proxy and data options do not apply.
     """
 
     space: str = "efficientnet_b0"
@@ -93,8 +98,12 @@ class SearchOptions:
     supernet: str | None = None
     calibration_images: int = CALIBRATION_IMAGES
     strict: bool = False
+    evaluate: str = "train"
 
     def __post_init__(self) -> None:
+        if table_path(self.evaluate) is not None and self.supernet is not None:
+            raise ConfigError(f"evaluator must be train with a supernet (it scores candidates "
+                              f"itself), but got {self.evaluate!r}")
         check_int("calibration images", self.calibration_images, minimum=1)
         if self.calibration_images != CALIBRATION_IMAGES and self.supernet is None:
             raise ConfigError(f"calibration images must come with a supernet (--supernet), but "
@@ -131,6 +140,8 @@ class SearchOptions:
         parts = [space.name, data_slug(self.proxy.data), target, self.reward]
         if self.supernet is not None:
             parts.append("supernet")
+        if table_path(self.evaluate) is not None:
+            parts[1] = "table"
         if self.multi:
             parts.append("multi")
         if self.study.seed:
@@ -173,6 +184,8 @@ class Prepared:
     """The per-block latency table (latency targets only)."""
     supernet: SupernetFile | None = None
     """The supernet that scores candidates (``--supernet`` only)."""
+    benchmark: Table | None = None
+    """The tabular benchmark that answers candidates (``--evaluate table:FILE`` only)."""
 
     @property
     def total(self) -> int:
@@ -201,6 +214,10 @@ def prepare(options: SearchOptions, *, threads: int | None = None) -> Prepared:
         supernet = load_supernet(options.supernet, device=options.proxy.train.device)
         check_supernet(supernet, space, options.proxy)
         identity["supernet"] = supernet.fingerprint
+    benchmark = None
+    if table_path(options.evaluate) is not None:
+        benchmark = open_table(table_path(options.evaluate), space)
+        identity["evaluate"] = benchmark.identity()
     name = options.study_name(space)
     sampler_kind = options.study.sampler or ("nsga2" if options.multi else "tpe")
     if options.multi and sampler_kind == "evolution":
@@ -212,13 +229,14 @@ def prepare(options: SearchOptions, *, threads: int | None = None) -> Prepared:
         sampler=make_sampler(sampler_kind, seed=options.study.seed),
         pruner=make_pruner(options.study.pruner, epochs=options.proxy.train.epochs,
                            warmup_epochs=options.proxy.train.warmup_epochs),
-        threads=threads)
+        threads=threads, load_data=benchmark is None)
     if options.baseline:
         study.enqueue_trial(space.trial_params(space.baseline_params()),
                             user_attrs={"baseline": True},
                             skip_if_exists=True)
     return Prepared(options, space, reward, name, study, threads,
-                    confirmations=count_confirmations(study), table=table, supernet=supernet)
+                    confirmations=count_confirmations(study), table=table, supernet=supernet,
+                    benchmark=benchmark)
 
 
 SUPERNET_PROTOCOL_FIELDS = ("data", "resolution", "width", "strides_removed", "train_size",
@@ -294,6 +312,8 @@ def make_objective(prepared: Prepared, *, progress: bool) -> Callable[[optuna.Tr
             trial.set_user_attr("latency_measured_ms", measured.median_ms)
         if prepared.supernet is not None:
             return _score_with_supernet(prepared, trial, target, spent, seed=trial_seed)
+        if prepared.benchmark is not None:
+            return _answer_from_table(prepared, trial, target, spent, seed=trial_seed)
         data = get_data(proxy, resolution=proxy.resolution, seed=seed)
 
         def on_epoch(result) -> None:
@@ -341,6 +361,20 @@ def _score_with_supernet(prepared: Prepared, trial: optuna.Trial, target, spent:
     return (score.accuracy, spent) if options.multi else value
 
 
+def _answer_from_table(prepared: Prepared, trial: optuna.Trial, target, spent: float, *,
+                       seed: int) -> object:
+    """The candidate's reward from its accuracy in the tabular benchmark: the published
+    training that the trial's seed picks (realistic noise); the mean is recorded beside it."""
+    answer = prepared.benchmark.answer(target, seed=seed)
+    for key, value in (("fidelity", "table"), ("accuracy", answer.accuracy),
+                       ("table_seed", answer.seed_index),
+                       ("table_mean_accuracy", round(answer.mean_accuracy, 6))):
+        trial.set_user_attr(key, value)
+    value = prepared.reward(answer.accuracy, spent)
+    trial.set_user_attr("reward", value)
+    return (answer.accuracy, spent) if prepared.options.multi else value
+
+
 def proxy_warnings(space: Space, resolution: int, strides_removed: int = 0) -> list[str]:
     """One line per searched stage whose choices the proxy (its resolution, and the strides it
     removes) cannot tell apart."""
@@ -360,7 +394,8 @@ def run_search(options: SearchOptions, *, progress: bool = True,
     architecture to ``studies/<study>/best.yaml``, and return the :class:`~nas.study.StudyRun`
     (``outputs["best"]``: that file; ``summary``: the document ``nas search --json`` prints)."""
     prepared = prepare(options)
-    warnings = [] if prepared.supernet is not None else proxy_warnings(
+    answered = prepared.supernet is not None or prepared.benchmark is not None
+    warnings = [] if answered else proxy_warnings(
         prepared.space, options.proxy.resolution, options.proxy.strides_removed)
     for line in warnings if log is not None else ():
         log(f"warning: {line}")
@@ -392,7 +427,8 @@ def run_search(options: SearchOptions, *, progress: bool = True,
     run.summary = search_summary(run, extra={**target,
                                              "reward": options.reward,
                                              "proxy_warnings": warnings,
-                                             "supernet": options.supernet})
+                                             "supernet": options.supernet,
+                                             "evaluate": options.evaluate})
     return run
 
 

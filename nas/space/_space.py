@@ -1,37 +1,5 @@
-"""Search spaces: YAML files in ``search_spaces/`` describing per-stage choices around a skeleton.
-
-A space file::
-
-    name: efficientnet_b0
-    description: free text
-    target: {resolution: 224, num_classes: 1000}     # where FLOPs are counted
-    network: {stem_channels: 32, head_channels: 1280, dropout: 0.2, drop_path_rate: 0.2,
-              activation: swish}
-    choices:                  # every stage's options (a stage entry may override any of them)
-      block_type: [ir]        # ir = MBConv, er = fused-MBConv; cn = plain conv, only alone
-      kernel_size: [3, 5]
-      expand_ratio: [1, 3, 4, 6]
-      se_ratio: [0, 0.25]
-      repeats_delta: [-1, 0, 1]          # layers = base repeats + delta (at least 1)
-      width_multiplier: [0.75, 1.0, 1.25]  # channels = base × multiplier, rounded to 8
-    stages:
-      - base: ds_r1_k3_s1_e1_c16_se0.25  # skeleton: stride, base channels, base layers;
-      - base: ir_r2_k3_s2_e6_c24_se0.25  # the bases together form the baseline architecture
-        kernel_size: [3]                 # optional per-stage override
-
-Each choice with more than one option is one Optuna parameter named ``stage<N>.<field>``
-(``stage3.kernel_size``). Ordered choices (kernel size, expand ratio, SE ratio, layers, channels)
-are integer parameters over the index of the sorted values (0 = smallest), so samplers such as
-TPE and GP can use their order; ``block_type`` is categorical. :meth:`Space.trial_params` turns
-real values into this encoding (for enqueueing), and the architecture a trial evaluated is
-stored with it in real values.
-An MBConv stage with expand ratio 1 is written ``ds`` (the same network, timm's name for it).
-A ``cn`` (plain convolution) stage has a ``cn`` base and ``block_type: [cn]``: it has no expansion
-and no squeeze-excite, so its expand_ratio and se_ratio are fixed at 1 and 0 (the space-wide
-choices do not apply; giving others for that stage is an error), and only its kernel size,
-layers and channels are searched. ``cn`` is refused as one option among ``ir``/``er``: those
-options would share expand and SE parameters that mean nothing for it.
-"""
+"""Search spaces: parsing a space file, and turning Optuna parameters into architectures (see
+:mod:`nas.space` for the file format)."""
 
 from __future__ import annotations
 
@@ -48,12 +16,13 @@ from nas._errors import ConfigError
 from nas._files import read_text
 from nas.arch import Arch, Stage, decode, parse_document, round_channels
 from nas._checks import check_int
+from nas.space._layers import LayerStageSpace, is_layer_stage, parse_layer_stage
 
 def _spaces_directory() -> Path:
     """The built-in spaces: ``nas/search_spaces`` in an installed package (the wheel maps the
     project's top-level ``search_spaces/`` there), else ``search_spaces/`` beside the package in
     a source checkout."""
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent
     installed = package / "search_spaces"
     return installed if installed.is_dir() else package.parent / "search_spaces"
 
@@ -67,7 +36,8 @@ ORDINAL_FIELDS = ("kernel_size", "expand_ratio", "se_ratio", "repeats", "out_cha
 """Fields whose choices are ordered: sampled as the index of the sorted values."""
 PARAMETER_ENCODING = "ordinal-index"
 """How :meth:`Space.sample` encodes choices (part of a search study's identity)."""
-_NETWORK_FIELDS = ("stem_channels", "head_channels", "dropout", "drop_path_rate", "activation")
+_NETWORK_FIELDS = ("stem_channels", "head_channels", "dropout", "drop_path_rate", "activation",
+                   "stem_stride")
 _TOP_KEYS = ("name", "description", "target", "network", "choices", "stages")
 
 
@@ -89,6 +59,46 @@ class StageSpace:
             expand_ratio=values["expand_ratio"], se_ratio=values["se_ratio"],
             repeats=values["repeats"], out_channels=values["out_channels"])
 
+    def parameters(self, number: int) -> dict[str, tuple]:
+        """Optuna parameter name -> choices, for stage ``number`` (1-based)."""
+        return {f"stage{number}.{field}": options for field, options in self.options.items()
+                if len(options) > 1}
+
+    def baseline_params(self, number: int) -> dict[str, Any]:
+        values = self.baseline_values()
+        return {name: values[name.partition(".")[2]] for name in self.parameters(number)}
+
+    def build(self, number: int, params: dict[str, Any], in_channels: int, *,
+              space: str) -> list[Stage]:
+        """The stage for ``params`` (every searched field of stage ``number``)."""
+        values = {}
+        for field, options in self.options.items():
+            name = f"stage{number}.{field}"
+            if len(options) == 1:
+                values[field] = options[0]
+                continue
+            if name not in params:
+                raise ConfigError(f"{space}: parameter {name} must be given (one of "
+                                  f"{list(options)}), but it is missing")
+            value = params[name]
+            if value not in options:
+                raise ConfigError(f"{space}: parameter {name} must be one of "
+                                  f"{list(options)}, but got {value!r}")
+            values[field] = value
+        return [self.stage(values)]
+
+    @property
+    def stride(self) -> int:
+        return self.base.stride
+
+    @property
+    def max_layers(self) -> int:
+        return max(self.options["repeats"])
+
+    @property
+    def kernel_sizes(self) -> tuple[int, ...]:
+        return tuple(sorted(self.options["kernel_size"]))
+
     def baseline_values(self) -> dict[str, Any]:
         base = self.base
         return {"block_type": "ir" if base.block_type == "ds" else base.block_type,
@@ -106,15 +116,19 @@ class Space:
     target_resolution: int
     target_num_classes: int
     network: dict[str, Any]
-    stages: tuple[StageSpace, ...]
+    stages: tuple[StageSpace | LayerStageSpace, ...]
     fingerprint: str
     """sha256 of the space's normalised content (changes when any choice changes)."""
 
     def parameters(self) -> dict[str, tuple]:
         """Optuna parameter name -> choices, for every choice with more than one option."""
-        return {f"stage{index}.{field}": options
-                for index, stage in enumerate(self.stages, start=1)
-                for field, options in stage.options.items() if len(options) > 1}
+        return {name: options for number, stage in enumerate(self.stages, start=1)
+                for name, options in stage.parameters(number).items()}
+
+    @property
+    def layer_wise(self) -> bool:
+        """Whether any stage chooses its layers from menus (:class:`LayerStageSpace`)."""
+        return any(isinstance(stage, LayerStageSpace) for stage in self.stages)
 
     @property
     def size(self) -> int:
@@ -124,23 +138,18 @@ class Space:
     def arch(self, params: dict[str, Any]) -> Arch:
         """The architecture (at the target resolution and classes) for Optuna ``params``, which
         must give every parameter of :meth:`parameters`."""
-        stages = []
-        for index, stage in enumerate(self.stages, start=1):
-            values = {}
-            for field, options in stage.options.items():
-                name = f"stage{index}.{field}"
-                if len(options) == 1:
-                    values[field] = options[0]
-                    continue
-                if name not in params:
-                    raise ConfigError(f"{self.name}: parameter {name} must be given (one of "
-                                      f"{list(options)}), but it is missing")
-                value = params[name]
-                if value not in options:
-                    raise ConfigError(f"{self.name}: parameter {name} must be one of "
-                                      f"{list(options)}, but got {value!r}")
-                values[field] = value
-            stages.append(stage.stage(values))
+        stages: list[Stage] = []
+        channels = self.network.get("stem_channels", 32)
+        for number, stage in enumerate(self.stages, start=1):
+            if isinstance(stage, LayerStageSpace):
+                built = stage.stages(stage.entries(number, params, space=self.name), channels)
+            else:
+                built = stage.build(number, params, channels, space=self.name)
+            stages += built
+            channels = built[-1].out_channels if built else channels
+        if not stages:
+            raise ConfigError(f"{self.name}: a network must keep at least one layer, but "
+                              f"every layer of {params!r} is skipped")
         return Arch(stages=tuple(stages), resolution=self.target_resolution,
                     num_classes=self.target_num_classes, **self.network)
 
@@ -188,9 +197,8 @@ class Space:
 
     def baseline_params(self) -> dict[str, Any]:
         """Parameters of the declared baseline (every stage at its base)."""
-        return {f"stage{index}.{field}": stage.baseline_values()[field]
-                for index, stage in enumerate(self.stages, start=1)
-                for field, options in stage.options.items() if len(options) > 1}
+        return {name: value for number, stage in enumerate(self.stages, start=1)
+                for name, value in stage.baseline_params(number).items()}
 
     def baseline(self) -> Arch:
         return self.arch(self.baseline_params())
@@ -287,7 +295,7 @@ def parse_space(document: object, *, source: str) -> Space:
     if unknown:
         raise ConfigError(f"{source}: keys must be among {', '.join(_TOP_KEYS)}, "
                           f"but got {', '.join(unknown)}")
-    missing = [key for key in ("name", "target", "network", "choices", "stages")
+    missing = [key for key in ("name", "target", "network", "stages")
                if key not in document]
     if missing:
         raise ConfigError(f"{source}: must give {', '.join(missing)}")
@@ -307,17 +315,23 @@ def parse_space(document: object, *, source: str) -> Space:
     if not isinstance(network, dict) or set(network) - set(_NETWORK_FIELDS):
         raise ConfigError(f"{source}: network must be a mapping of {', '.join(_NETWORK_FIELDS)}, "
                           f"but got {network!r}")
-    choices = document["choices"]
-    if not isinstance(choices, dict) or set(choices) != set(CHOICE_FIELDS):
-        raise ConfigError(f"{source}: choices must give exactly {', '.join(CHOICE_FIELDS)}, "
-                          f"but got {sorted(choices) if isinstance(choices, dict) else choices!r}")
-    defaults = {field: _options(f"{source}: choices", field, choices[field])
-                for field in CHOICE_FIELDS}
     stages = document["stages"]
     if not isinstance(stages, list) or not stages:
         raise ConfigError(f"{source}: stages must be a non-empty list, but got {stages!r}")
-    stage_spaces = tuple(_stage_space(f"{source}: stage {index}", entry, defaults)
-                         for index, entry in enumerate(stages, start=1))
+    defaults = {}
+    if "choices" in document or not all(is_layer_stage(entry) for entry in stages):
+        choices = document.get("choices")
+        if not isinstance(choices, dict) or set(choices) != set(CHOICE_FIELDS):
+            raise ConfigError(
+                f"{source}: choices must give exactly {', '.join(CHOICE_FIELDS)} (a space "
+                f"whose stages are all layer-wise may leave it out), but got "
+                f"{sorted(choices) if isinstance(choices, dict) else choices!r}")
+        defaults = {field: _options(f"{source}: choices", field, choices[field])
+                    for field in CHOICE_FIELDS}
+    stage_spaces = tuple(
+        parse_layer_stage(f"{source}: stage {index}", entry) if is_layer_stage(entry)
+        else _stage_space(f"{source}: stage {index}", entry, defaults)
+        for index, entry in enumerate(stages, start=1))
     space = Space(name=name, description=str(document.get("description", "")).strip(),
                   target_resolution=target["resolution"], target_num_classes=target["num_classes"],
                   network=dict(network), stages=stage_spaces, fingerprint="")
@@ -325,9 +339,22 @@ def parse_space(document: object, *, source: str) -> Space:
         space.baseline()  # validates the network fields
     except ConfigError as error:
         raise ConfigError(f"{source}: {error}") from None
+    _check_some_layer_kept(space, source)
     canonical = json.dumps({key: document[key] for key in _TOP_KEYS if key in document
                             and key != "description"}, sort_keys=True)
     return dataclasses.replace(space, fingerprint=hashlib.sha256(canonical.encode()).hexdigest())
+
+
+def _check_some_layer_kept(space: Space, source: str) -> None:
+    """Refuse a space in which every layer can be skipped (an empty network)."""
+    if not space.layer_wise:
+        return
+    try:
+        space.arch({name: "skip" if "skip" in options else options[0]
+                    for name, options in space.parameters().items()})
+    except ConfigError:
+        raise ConfigError(f"{source}: at least one layer must be kept in every network, but "
+                          f"skipping every layer that offers skip leaves none") from None
 
 
 def space_names() -> list[str]:
