@@ -7,7 +7,8 @@ import argparse
 import dataclasses
 
 from nas.cli._common import (
-    HelpFormatter, add_json_flag, examples, non_negative_int, positive_float, positive_int,
+    HelpFormatter, add_json_flag, examples, non_negative_int, parse_flops, positive_float,
+    positive_int,
     print_json, print_table, quiet_optuna, train_size,
 )
 from nas.cli._options import add_data_options, add_space_option, add_study_options
@@ -32,11 +33,21 @@ architecture reaches with weights inherited from that supernet is one more signa
 predictor (ridge regression over architecture features, FLOPs, params and those scores) is
 scored out of sample: each architecture is predicted by a model fitted on the others.
 
+With --truth table:FILE (a tabular benchmark of the space, e.g. NAS-Bench-Macro for
+--space nasbench_macro) the table is the reference instead: nothing is trained for it, and
+every signal is judged against the table's mean accuracy over N architectures spread over the
+whole space and N more spread inside the FLOP band T +- 10 % (--flops T; default the median
+FLOPs of the first N), beside FLOPs, params and the table's seed-against-seed ceiling.
+--no-proxy-training then scores only the signals that need no training.
+
 Every training is a trial of an Optuna study: re-running the same command resumes it.
 """
 
 
 EXAMPLES = examples("nas rank-check --samples 16 --zero-cost synflow,grad_norm",
+                    "nas rank-check --space nasbench_macro --truth "
+                    "table:nas-bench-macro_cifar10.json --flops 52M --no-proxy-training "
+                    "--samples 40",
                     "nas rank-check --data npz:cifar10_jpeg_10k.npz --workers 2")
 
 
@@ -59,6 +70,17 @@ def add_parser(subparsers) -> None:
                        help="also score every architecture with the weights it inherits from "
                             "this supernet (written by nas supernet for --space): signal "
                             "'supernet'")
+    group.add_argument("--truth", default=None, metavar="table:FILE",
+                       help="judge every signal against this tabular benchmark of the space "
+                            "(NAS-Bench-Macro's JSON or a CSV of architecture,accuracy rows) "
+                            "instead of a trained reference protocol")
+    group.add_argument("--flops", type=parse_flops, default=None, metavar="T",
+                       help="with --truth: the budget whose band T +- 10 %% is reported "
+                            "(fvcore FLOPs at the space's target: one fused multiply-add = "
+                            "one FLOP; default: the median of the sampled architectures)")
+    group.add_argument("--no-proxy-training", dest="train_proxy", action="store_false",
+                       help="with --truth: train no proxy; score only zero-cost, supernet, "
+                            "predictor, FLOPs and params")
     add_data_options(parser, resolution_help="resolution of the cheap proxy in pixels")
     add_train_options(parser, epochs=ProxySettings().train.epochs)
     reference = parser.add_argument_group("reference protocol")
@@ -120,11 +142,24 @@ def run(args: argparse.Namespace) -> int:
     options = RankCheckOptions(space=args.space, samples=args.samples, repeats=args.repeats,
                                proxy=proxy, reference=reference, zero_cost=names,
                                bootstrap=args.bootstrap, supernet=args.supernet,
-                               study=study_settings(args))
+                               truth=args.truth, target_flops=args.flops,
+                               train_proxy=args.train_proxy, study=study_settings(args))
     result = run_rank_check(options, log=log_line)
     report = result.summary
     if args.json:
         print_json(report)
+        return report_exit(result, "rank-check")
+    if args.truth is not None:
+        low, high = report["band_flops"]
+        print(f"\nStudy {result.name!r} ({result.storage}): {report['architectures']} "
+              f"architectures judged by {args.truth}.")
+        for title, rows in ((f"Against the table's mean accuracy, all "
+                             f"{report['architectures']} architectures:", report["fidelity"]),
+                            (f"Within the FLOP band {low / 1e6:.2f}-{high / 1e6:.2f} M "
+                             f"({report['band']['architectures']} architectures; {FLOP_UNIT}):",
+                             report["band"]["fidelity"])):
+            if rows:
+                print_table(fidelity_table(rows), left=("signal",), title=title)
         return report_exit(result, "rank-check")
     print(f"\nStudy {result.name!r} ({result.storage}): {report['architectures']} architectures "
           f"with both protocols, {report['jobs_complete']} trainings complete.")

@@ -12,7 +12,7 @@ import math
 
 import numpy
 
-from nas.arch import Arch
+from nas.arch import Arch, iter_blocks
 from nas.cost import count
 
 BLOCK_TYPE_CODES = {"ds": 0.0, "ir": 0.0, "er": 1.0, "cn": 2.0, "pj": 3.0}
@@ -29,6 +29,40 @@ def architecture_features(arch: Arch) -> list[float]:
                      stage.se_ratio, stage.repeats, stage.out_channels]
     cost = count(arch)
     return features + [math.log10(cost.flops), math.log10(cost.params)]
+
+
+def keyed_features(arch: Arch) -> dict[str, float]:
+    """Features of ``arch`` by position, for spaces whose networks differ in their number of
+    stages (layer-wise spaces, where skipped layers vanish): per block, its block type code,
+    kernel size, expand ratio, SE ratio and output channels, keyed by the feature-map level
+    (stride-2 steps so far) and its position within that level; then log10 FLOPs and params.
+    Rows of several architectures are aligned on the union of keys, an absent block's being
+    0 (:func:`aligned_rows`)."""
+    features: dict[str, float] = {}
+    level, position = 0, 0
+    for block in iter_blocks(arch):
+        if block.stride == 2:
+            level, position = level + 1, 0
+        stage = block.stage
+        for name, value in (("type", BLOCK_TYPE_CODES[stage.block_type]),
+                            ("kernel", stage.kernel_size), ("expand", stage.expand_ratio),
+                            ("se", stage.se_ratio), ("channels", stage.out_channels)):
+            features[f"level{level}.block{position}.{name}"] = float(value)
+        position += 1
+    cost = count(arch)
+    features["log10 flops"], features["log10 params"] = (math.log10(cost.flops),
+                                                         math.log10(cost.params))
+    return features
+
+
+def aligned_rows(archs: list[Arch]) -> list[list[float]]:
+    """One feature row per architecture, all of one length: :func:`architecture_features` where
+    every architecture has as many stages, else :func:`keyed_features` on the union of keys."""
+    if len({len(arch.stages) for arch in archs}) <= 1:
+        return [architecture_features(arch) for arch in archs]
+    keyed = [keyed_features(arch) for arch in archs]
+    keys = sorted(set().union(*keyed))
+    return [[features.get(key, 0.0) for key in keys] for features in keyed]
 
 
 def predict_out_of_sample(rows: list[list[float]], targets: list[float]) -> list[float]:

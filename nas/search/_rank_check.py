@@ -8,6 +8,14 @@ resolution at which no searched kernel choice is blind). A subset is trained aga
 seed, which measures seed noise. Every training is one trial of an Optuna study (a fixed job
 list driven by ``GridSampler``), so a run resumes and can be shared by workers like a search.
 The statistics are in :mod:`nas.search._rank_statistics`.
+
+With ``truth`` (``--truth table:FILE``, a tabular benchmark of the space) the table is the
+reference: no reference protocol is trained, and every signal is judged against the table's
+mean accuracy, over all sampled architectures and within the FLOP band around the budget
+(T ± 10 %, what a constrained search must rank), beside FLOPs and params and the table's own
+seed-against-seed ceiling. Sampling rule then: N architectures spread evenly over the FLOPs of
+the whole space, and N more spread evenly over the FLOPs inside the band (distinct ones).
+``train_proxy=False`` scores only the cheap signals (zero-cost, supernet, predictor).
 """
 
 from __future__ import annotations
@@ -28,16 +36,18 @@ from nas.arch import Arch, to_dict
 from nas.cost import count
 from nas.scoring import ZERO_COST_PROXIES, ProxySettings, faithful_resolution, get_data
 from nas.scoring import load_supernet, proxy_arch, score_inherited, train_candidate
-from nas.scoring import zero_cost_scores
+from nas.scoring import open_table, table_path, zero_cost_scores
 from nas.search._evaluate import open_run, record_candidate, record_worker
 from nas.search._options import data_slug
-from nas.search._rank_statistics import rank_report
+from nas.search._rank_statistics import TRUTH_KEY, TRUTH_SEEDS_KEY, rank_report, truth_report
 from nas.space import Space, load_space
 from nas.study import StudyRun, StudySettings, derived_seed, make_pruner, make_sampler
 from nas.study import run_study
 
 PARAMETER = "job"
 PROTOCOLS = ("proxy", "reference")
+BAND = 0.1
+"""With a truth table: the FLOP band is T × (1 ± BAND)."""
 DRAWS = 2000
 """Random architectures drawn from the space before picking N spread over FLOPs."""
 
@@ -69,6 +79,11 @@ class RankCheckOptions:
         supernet: a file written by ``nas supernet`` for ``space``: every architecture is
             also scored with the weights it inherits from it (signal ``supernet``; on the
             supernet's own data split and geometry).
+        truth: ``table:FILE``, a tabular benchmark covering ``space``: the reference (see the
+            module docstring); None: the reference protocol is trained.
+        target_flops: with ``truth``, T of the FLOP band (fvcore FLOPs at the space's target);
+            None: the median FLOPs of the architectures sampled over the whole space.
+        train_proxy: with ``truth``, False scores only the signals that need no training.
     """
 
     space: str = "efficientnet_b0"
@@ -80,8 +95,18 @@ class RankCheckOptions:
     bootstrap: int = 1000
     study: StudySettings = field(default_factory=StudySettings)
     supernet: str | None = None
+    truth: str | None = None
+    target_flops: int | None = None
+    train_proxy: bool = True
 
     def __post_init__(self) -> None:
+        if self.truth is not None and table_path(self.truth) is None:
+            raise ConfigError(f"truth must be table:FILE, but got {self.truth!r}")
+        if self.truth is None and not self.train_proxy:
+            raise ConfigError("the proxy must be trained without a truth table (--truth), "
+                              "since the reference protocol is what it is judged against")
+        if self.target_flops is not None:
+            check_int("target FLOPs", self.target_flops, minimum=1)
         check_int("samples", self.samples, minimum=4)
         if self.repeats is not None:
             check_int("repeats", self.repeats, minimum=2)
@@ -105,6 +130,8 @@ class RankCheckOptions:
         if self.study.name:
             return self.study.name
         name = f"rank-{space.name}-{data_slug(self.proxy.data)}-n{self.samples}"
+        if self.truth is not None:
+            name += "-truth"
         return f"{name}-seed{self.study.seed}" if self.study.seed else name
 
 
@@ -122,6 +149,31 @@ def sample_architectures(space: Space, samples: int, *, seed: int) -> list[Arch]
         raise ConfigError(f"samples must be at most the {len(ranked)} distinct architectures "
                           f"found in space {space.name!r}, but got {samples}")
     return [ranked[round(i * (len(ranked) - 1) / (samples - 1))] for i in range(samples)]
+
+
+def sample_band(space: Space, samples: int, *, low: float, high: float, seed: int,
+                exclude: list[Arch]) -> list[Arch]:
+    """Up to ``samples`` distinct architectures with FLOPs in [low, high], at evenly spaced
+    FLOPs quantiles of :data:`DRAWS` seeded random draws, none of ``exclude``."""
+    rng = numpy.random.default_rng(seed + 1)
+    taken = {json.dumps(to_dict(arch), sort_keys=True) for arch in exclude}
+    pool: dict[str, tuple[int, Arch]] = {}
+    for _ in range(DRAWS):
+        arch = space.arch(space.random_params(rng))
+        key = json.dumps(to_dict(arch), sort_keys=True)
+        flops = count(arch).flops
+        if low <= flops <= high and key not in taken:
+            pool.setdefault(key, (flops, arch))
+    ranked = [arch for _, arch in sorted(pool.values(), key=lambda item: item[0])]
+    if len(ranked) <= samples:
+        return ranked
+    return [ranked[round(i * (len(ranked) - 1) / (samples - 1))] for i in range(samples)]
+
+
+def band_of(options: RankCheckOptions, spread: list[Arch]) -> tuple[float, float]:
+    """The FLOP band (low, high) of a truth-judged rank check."""
+    target = options.target_flops or float(numpy.median([count(a).flops for a in spread]))
+    return target * (1 - BAND), target * (1 + BAND)
 
 
 def job_labels(samples: int, repeated: int) -> list[str]:
@@ -144,6 +196,9 @@ class PreparedRankCheck:
     surplus_limit: None = None
     supernet: object = None
     """The loaded :class:`nas.scoring.SupernetFile`, or None."""
+    truth: object = None
+    """The :class:`nas.scoring.Table` that is the reference, or None."""
+    band: tuple[float, float] | None = None
 
     @property
     def total(self) -> int:
@@ -165,11 +220,24 @@ def prepare_rank_check(options: RankCheckOptions, *, threads: int | None = None
     reference = options.reference_settings(space)
     archs = sample_architectures(space, options.samples, seed=options.study.seed)
     jobs = job_labels(options.samples, options.repeated)
+    truth, band = None, None
+    if options.truth is not None:
+        truth = open_table(table_path(options.truth), space)
+        band = band_of(options, archs)
+        archs += sample_band(space, options.samples, low=band[0], high=band[1],
+                             seed=options.study.seed, exclude=archs)
+        jobs = [label for label in job_labels(len(archs), options.repeated)
+                if label.startswith("proxy:")
+                and (options.train_proxy or label.endswith(":0"))]
     identity = {"kind": "rank-check", "space": space.name,
                 "space_fingerprint": space.fingerprint, "samples": options.samples,
                 "repeats": options.repeated, "zero_cost": list(options.zero_cost),
                 "seed": options.study.seed, "proxy": options.proxy.identity(),
                 "reference": reference.identity()}
+    if truth is not None:
+        identity.update(truth=truth.identity(), band=[int(band[0]), int(band[1])],
+                        train_proxy=options.train_proxy)
+        del identity["reference"]
     supernet = None
     if options.supernet is not None:
         supernet = load_supernet(options.supernet, device=options.proxy.train.device)
@@ -179,13 +247,14 @@ def prepare_rank_check(options: RankCheckOptions, *, threads: int | None = None
                               f"{space.name!r}")
         supernet.require_complete()
         identity["supernet"] = supernet.fingerprint
-    get_data(reference, resolution=reference.resolution, seed=options.study.seed)
+    if truth is None:
+        get_data(reference, resolution=reference.resolution, seed=options.study.seed)
     study, threads = open_run(
         options, name=options.study_name(space), identity=identity, directions=["maximize"],
         sampler=make_sampler("grid", seed=options.study.seed, grid={PARAMETER: jobs}),
         pruner=make_pruner("none", epochs=1), threads=threads)
     return PreparedRankCheck(options, space, options.study_name(space), study, threads, archs,
-                             jobs, supernet=supernet)
+                             jobs, supernet=supernet, truth=truth, band=band)
 
 
 def make_rank_objective(prepared: PreparedRankCheck, *, progress: bool
@@ -203,6 +272,10 @@ def make_rank_objective(prepared: PreparedRankCheck, *, progress: bool
                            ("repeat", int(repeat)), ("training_seed", training_seed)):
             trial.set_user_attr(key, value)
         record_candidate(trial, target)
+        if prepared.truth is not None:
+            seeds = prepared.truth.seeds_of(target)
+            trial.set_user_attr(TRUTH_KEY, prepared.truth.mean_accuracy(target))
+            trial.set_user_attr(TRUTH_SEEDS_KEY, list(seeds))
         data = get_data(protocol_settings, resolution=protocol_settings.resolution, seed=seed)
         if protocol == "proxy" and repeat == "0" and options.zero_cost:
             start = time.process_time()
@@ -221,6 +294,8 @@ def make_rank_objective(prepared: PreparedRankCheck, *, progress: bool
                 threads=prepared.threads)
             trial.set_user_attr("supernet_accuracy", score.accuracy)
             trial.set_user_attr("supernet_cpu_seconds", score.cpu_seconds)
+        if not options.train_proxy:
+            return trial.user_attrs[TRUTH_KEY]
         start = time.process_time()
         result = train_candidate(trial, target, proxy=protocol_settings, data=data,
                                  seed=training_seed, threads=prepared.threads)
@@ -241,6 +316,15 @@ def run_rank_check(options: RankCheckOptions, *, progress: bool = True,
     prepared = prepare_rank_check(options)
     run = run_study(prepared, worker=_worker_entry, make_objective=make_rank_objective,
                     settings=options.study, progress=progress, log=log)
+    if prepared.truth is not None:
+        run.summary = {"study": run.name, "storage": run.storage, "truth": options.truth,
+                       **truth_report(run.study, samples=len(prepared.archs),
+                                      zero_cost=options.zero_cost, bootstrap=options.bootstrap,
+                                      seed=options.study.seed, band=prepared.band),
+                       "supernet": options.supernet, "train_proxy": options.train_proxy,
+                       "proxy": dataclasses.asdict(options.proxy),
+                       "interrupted": run.signal is not None, "error": run.failure}
+        return run
     run.summary = {"study": run.name, "storage": run.storage,
                    **rank_report(run.study, samples=options.samples,
                                  zero_cost=options.zero_cost, bootstrap=options.bootstrap,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import statistics
 import warnings
+import zlib
 
 import numpy
 import optuna
@@ -73,14 +74,19 @@ def rank_signals(study: optuna.Study, *, samples: int, zero_cost: tuple[str, ...
     return _signals(_complete_jobs(study), samples=samples, zero_cost=zero_cost)
 
 
-def _signals(jobs: dict, *, samples: int, zero_cost: tuple[str, ...]
+def _signals(jobs: dict, *, samples: int, zero_cost: tuple[str, ...],
+             indices: list[int] | None = None, truth: bool = False
              ) -> tuple[list[float], dict[str, list[float]]]:
-    indices = [i for i in range(samples) if ("proxy", i, 0) in jobs and ("reference", i, 0)
-               in jobs]
-    reference = [jobs[("reference", i, 0)].value for i in indices]
+    """``truth``: the reference is the table's mean accuracy (:data:`TRUTH_KEY`) recorded on
+    each proxy job; ``indices``: only these architectures."""
+    if indices is None:
+        indices = [i for i in range(samples) if ("proxy", i, 0) in jobs
+                   and (truth or ("reference", i, 0) in jobs)]
+    reference = [jobs[("proxy", i, 0)].user_attrs[TRUTH_KEY] if truth
+                 else jobs[("reference", i, 0)].value for i in indices]
     signals: dict[str, list[float]] = {}
     if indices:
-        epochs = min(len(jobs[("proxy", i, 0)].user_attrs["accuracy_per_epoch"])
+        epochs = min(len(jobs[("proxy", i, 0)].user_attrs.get("accuracy_per_epoch", ()))
                      for i in indices)
         for epoch in range(1, epochs + 1):
             signals[f"proxy accuracy, epoch {epoch}"] = [
@@ -100,6 +106,11 @@ def _signals(jobs: dict, *, samples: int, zero_cost: tuple[str, ...]
     return reference, signals
 
 
+TRUTH_KEY = "truth_accuracy"
+"""User attribute of a rank-check job with ``--truth``: the table's mean accuracy."""
+TRUTH_SEEDS_KEY = "truth_seeds"
+"""User attribute: the table's accuracy of every published training."""
+
 PREDICTOR_MINIMUM = 6
 """Architectures needed before the learned predictor is scored (it is fitted on n - 1)."""
 
@@ -107,12 +118,12 @@ PREDICTOR_MINIMUM = 6
 def _predictor_signal(trials: list[FrozenTrial], reference: list[float],
                       signals: dict[str, list[float]]) -> list[float]:
     from nas.arch import from_dict
-    from nas.scoring import architecture_features, predict_out_of_sample
+    from nas.scoring import aligned_rows, predict_out_of_sample
 
     measured = [name for name in signals if name.startswith(("zero-cost ", "supernet"))]
-    rows = [architecture_features(from_dict(trial.user_attrs["arch"]))
-            + [signals[name][number] for name in measured]
-            for number, trial in enumerate(trials)]
+    features = aligned_rows([from_dict(trial.user_attrs["arch"]) for trial in trials])
+    rows = [features[number] + [signals[name][number] for name in measured]
+            for number in range(len(trials))]
     return predict_out_of_sample(rows, reference)
 
 
@@ -147,3 +158,46 @@ def rank_report(study: optuna.Study, *, samples: int, zero_cost: tuple[str, ...]
                 round(statistics.mean(zero_seconds), 3) if zero_seconds else None,
             "reference_accuracy": {"min": min(reference, default=None),
                                    "max": max(reference, default=None)}}
+
+
+def truth_report(study: optuna.Study, *, samples: int, zero_cost: tuple[str, ...],
+                 bootstrap: int, seed: int, band: tuple[float, float]) -> dict:
+    """The report of a rank-check study judged by a table (``--truth``): every signal's ρ and τ
+    against the table's mean accuracy over all sampled architectures and over those whose
+    FLOPs lie in ``band`` (low, high), with the table's own seed-against-seed ceiling on the
+    same architectures (its first two published trainings)."""
+    jobs = _complete_jobs(study)
+    done = [i for i in range(samples) if ("proxy", i, 0) in jobs]
+    in_band = [i for i in done if band[0] <= jobs[("proxy", i, 0)].user_attrs["flops"]
+               <= band[1]]
+    report = {}
+    for scope, indices in (("all", done), ("band", in_band)):
+        reference, signals = _signals(jobs, samples=samples, zero_cost=zero_cost,
+                                      indices=indices, truth=True)
+        rows = []
+        if len(reference) >= 3:
+            for name, values in signals.items():
+                rows.append({"signal": name, **fidelity(values, reference, bootstrap=bootstrap,
+                                                        seed=_signal_seed(seed, name))})
+            seeds = [jobs[("proxy", i, 0)].user_attrs[TRUTH_SEEDS_KEY] for i in indices]
+            if all(len(values) >= 2 for values in seeds):
+                rows.append({"signal": "table seed vs seed (ceiling)", **fidelity(
+                    [values[1] for values in seeds], [values[0] for values in seeds],
+                    bootstrap=bootstrap, seed=_signal_seed(seed, "ceiling"))})
+        report[scope] = {"architectures": len(reference), "fidelity": rows}
+    proxy_seconds = [t.user_attrs["cpu_seconds"] for key, t in jobs.items()
+                     if "cpu_seconds" in t.user_attrs]
+    zero_seconds = [t.user_attrs["zero_cost_cpu_seconds"] for t in jobs.values()
+                    if "zero_cost_cpu_seconds" in t.user_attrs]
+    return {"architectures": len(done), "jobs_complete": len(jobs),
+            "band_flops": [int(band[0]), int(band[1])],
+            "fidelity": report["all"]["fidelity"], "band": report["band"],
+            "proxy_cpu_seconds_per_architecture":
+                round(statistics.mean(proxy_seconds), 2) if proxy_seconds else None,
+            "zero_cost_cpu_seconds_per_architecture":
+                round(statistics.mean(zero_seconds), 3) if zero_seconds else None}
+
+
+def _signal_seed(seed: int, name: str) -> int:
+    """A bootstrap seed per signal name, so adding a signal moves no other interval."""
+    return seed + zlib.crc32(name.encode()) % 100_000
