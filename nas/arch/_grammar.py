@@ -148,5 +148,6 @@ def decode_entry(text: object, *, stride: int, out_channels: int) -> Stage:
 def encode_entry(stage: Stage) -> str:
     """Canonical menu entry of a one-layer ``stage``: its block string without ``r``, ``s``
     and ``c`` (``decode_entry(encode_entry(stage), stride=..., out_channels=...) == stage``)."""
-    return "_".join(token for token in encode(stage).split("_")
-                    if token in _FLAGS or _split_token(token)[0] not in LAYER_TOKENS)
+    block_type, *tokens = encode(stage).split("_")
+    return "_".join([block_type] + [token for token in tokens if token in _FLAGS
+                                    or _split_token(token)[0] not in LAYER_TOKENS])

@@ -39,7 +39,9 @@ is a .pt/.pth file of nas train, else a random initialisation (seed 0). The file
 place only once onnxruntime matches PyTorch within 1e-4 on random images (batch 1, and 4 with
 --dynamic-batch). ONNX is binary: without -o it is written to <name>.onnx in the current
 directory (name: the preset, the config or checkpoint file's stem, or <study>-trial<N>).
-Needs the deploy extra: pip install 'nas[deploy]'.
+Needs the deploy extra (onnx, onnxscript, onnxruntime): from a checkout, pip install -e
+'.[deploy]' (make installs it); from a wheel, pip install 'nas-<version>-py3-none-any.whl[deploy]'.
+Not pip install 'nas[deploy]': PyPI's 'nas' is an unrelated project.
 
 --supernet FILE exports TARGET's subnet of that supernet instead (the network the supernet
 scores for it: its proxy resolution, width and removed strides), with the weights it inherits,

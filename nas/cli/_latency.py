@@ -45,7 +45,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("target", metavar="TARGET", nargs="?", default=None,
                         help=TARGET_HELP + "; omit it with --validate")
     parser.add_argument("--runtime", choices=RUNTIMES, default="torch",
-                        help="torch (eager) or onnxruntime (needs nas[deploy])")
+                        help="torch (eager) or onnxruntime (needs the deploy extra, see nas export --help)")
     parser.add_argument("--device", choices=LATENCY_DEVICES, default="cpu", help="where to run")
     parser.add_argument("--batch", type=positive_int, default=1, help="images per forward pass")
     parser.add_argument("--threads", type=positive_int, default=1,

@@ -29,7 +29,7 @@ class LatencySettings:
 
     Attributes:
         runtime: ``torch`` (eager, ``torch.inference_mode``) or ``onnxruntime`` (the model
-            exported to ONNX; needs ``nas[deploy]``).
+            exported to ONNX; needs the deploy extra).
         device: ``cpu`` or ``cuda``.
         batch: images per forward pass.
         threads: intra-op threads, pinned for the measurement (torch.set_num_threads, or

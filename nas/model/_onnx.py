@@ -1,5 +1,5 @@
 """ONNX files of our networks, checked by onnxruntime (the ``deploy`` extra: onnx, onnxscript,
-onnxruntime; ``pip install 'nas[deploy]'``).
+onnxruntime; ``pip install -e '.[deploy]'`` in a checkout, see :data:`DEPLOY_INSTALL`).
 
 A file holds one self-contained graph (weights inside, no external-data files): input
 ``images``, float32 (batch, 3, R, R); output ``logits``, float32 (batch, num_classes). The
@@ -34,6 +34,12 @@ OUTPUT_NAME = "logits"
 _REGISTRATION_LOGGER = "torch.onnx._internal.exporter._registration"
 
 
+DEPLOY_INSTALL = ("from a checkout run pip install -e '.[deploy]' (make does), from a wheel "
+                  "pip install 'nas-<version>-py3-none-any.whl[deploy]', or pip install onnx "
+                  "onnxscript onnxruntime (not 'nas[deploy]': PyPI's 'nas' is another project)")
+"""How to install the deploy extra of this project (it is not on PyPI under its name)."""
+
+
 def require_deploy(feature: str = "ONNX export") -> None:
     """Raise a one-line ConfigError unless onnx, onnxscript and onnxruntime all import."""
     for name in DEPLOY_PACKAGES:
@@ -45,8 +51,8 @@ def require_deploy(feature: str = "ONNX export") -> None:
             else:
                 first = (str(error).strip().splitlines() or [type(error).__name__])[0]
                 problem = f"{name} cannot be imported ({first})"
-            raise ConfigError(f"{feature} needs the deploy extra ({', '.join(DEPLOY_PACKAGES)})"
-                              f": pip install 'nas[deploy]', but {problem}") from None
+            raise ConfigError(f"{feature} needs the deploy extra ({', '.join(DEPLOY_PACKAGES)}),"
+                              f" but {problem}: {DEPLOY_INSTALL}") from None
 
 
 @contextlib.contextmanager

@@ -103,5 +103,5 @@ def test_a_latency_runtime_that_is_missing_is_one_line_and_writes_nothing(cli, t
     result = cli(*LATENCY, "--trials", "1", "--latency-runtime", "onnxruntime")
     assert result.returncode == 2
     (line,) = result.stderr.splitlines()
-    assert "nas[deploy]" in line and "onnxruntime is not installed" in line
+    assert "pip install -e '.[deploy]'" in line and "onnxruntime is not installed" in line
     assert os.listdir(tmp_path) == []
