@@ -47,6 +47,7 @@ from nas.data import augment, data_slug
 from nas.scoring._data import get_data
 from nas.scoring._inherited import evaluate_accuracy, recalibrate_batch_norm
 from nas.scoring._options import ProxySettings
+from nas.scoring._layer_supernet import LayerSupernet
 from nas.scoring._supernet import Geometry, Supernet
 from nas.space import Space, load_space, parse_space, resolve_space_path
 from nas.study import derived_seed, study_directory
@@ -144,6 +145,14 @@ class SupernetFile:
                 "fingerprint": self.fingerprint}
 
 
+def make_supernet(space: Space, geometry: Geometry) -> Supernet | LayerSupernet:
+    """The supernet of ``space``: elastic stages (:class:`Supernet`) for per-stage spaces, one
+    weight set per menu entry per layer (:class:`LayerSupernet`) for layer-wise ones."""
+    if space.layer_wise:
+        return LayerSupernet(space, geometry)
+    return Supernet(space, geometry)
+
+
 def _proxy_from_dict(document: dict) -> ProxySettings:
     return ProxySettings(**{**document, "train": TrainConfig(**document["train"])})
 
@@ -170,7 +179,7 @@ def load_supernet(path: str | Path, *, device: str = "cpu") -> SupernetFile:
 
     space = parse_space(yaml.safe_load(document["space_yaml"]), source=str(path))
     geometry = Geometry(**document["geometry"])
-    supernet = Supernet(space, geometry)
+    supernet = make_supernet(space, geometry)
     try:
         supernet.load_state_dict(document["model"])
         proxy = _proxy_from_dict(document["proxy"])
@@ -322,7 +331,7 @@ def _train(options: SupernetOptions, world: World, device: str, *, progress: boo
             raise ConfigError(f"--resume must use as many processes as trained {str(path)!r}: "
                               f"{existing.world_size}, but got {world.size}")
     torch.manual_seed(options.seed)
-    supernet = Supernet(space, geometry)
+    supernet = make_supernet(space, geometry)
     trainer = Trainer(supernet, dataclasses.replace(config, seed=options.seed, device=device),
                       steps_per_epoch=steps_per_epoch(data, config.batch_size, world.size))
     history: list[dict] = []
