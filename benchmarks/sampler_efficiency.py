@@ -1,5 +1,8 @@
 """Sampler efficiency on the EfficientNet-B0 space, with a deterministic stand-in objective.
 
+Superseded as the measure of the samplers by ``benchmarks/sampler_regret.py``, which judges them
+by NAS-Bench-Macro's table of fully trained networks; kept as it was measured.
+
 Comparing samplers on trained accuracy needs samplers × seeds × trials proxy trainings (4 × 3 ×
 40 = 480, about 9 CPU-hours at the default proxy's ~70 CPU-s on the shared CIFAR-10 subset),
 beyond this project's machines; and a single-seed accuracy would add noise as large as the

@@ -47,10 +47,10 @@ import optuna
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS, report  # noqa: E402
+from truth_fidelity import networks  # noqa: E402
 
 from nas._files import atomic_write  # noqa: E402
-from nas.cost import count  # noqa: E402
-from nas.scoring import network_key, open_table  # noqa: E402
+from nas.scoring import open_table  # noqa: E402
 from nas.search import Prepared, Reward, SearchOptions, make_objective  # noqa: E402
 from nas.space import load_space  # noqa: E402
 from nas.study import make_pruner, make_sampler  # noqa: E402
@@ -69,14 +69,8 @@ MAX_SKIPS = 500
 
 def truth(space, table) -> dict[str, tuple[int, float]]:
     """Every distinct network of the space: key -> (fvcore FLOPs, mean accuracy)."""
-    parameters = space.parameters()
-    networks = {}
-    for values in itertools.product(*parameters.values()):
-        arch = space.arch(dict(zip(parameters, values)))
-        key = network_key(arch)
-        if key not in networks:
-            networks[key] = (count(arch).flops, table.mean_accuracy(arch))
-    return networks
+    return {key: (network["flops"], network["truth"])
+            for key, network in networks(space, table).items()}
 
 
 def one_run(space, table, networks, *, sampler: str, budget: int, reward_mode: str,
@@ -96,11 +90,14 @@ def one_run(space, table, networks, *, sampler: str, budget: int, reward_mode: s
     best_true = max(reward(accuracy, flops) for flops, accuracy in networks.values()
                     if flops <= reward.budget)
     picks, accuracies, first_top, complete, attempts, skips = [], [], None, [], 0, 0
-    start = time.process_time()
+    distinct: list[int] = []  # networks answered so far (what trained proxies would cost)
+    start, in_optuna = time.process_time(), 0.0
     while len(complete) < trials and skips < max_skips:
         attempts += 1
+        before = time.perf_counter()
         study.optimize(objective, n_trials=1, catch=())
-        trial = study.trials[-1]
+        in_optuna += time.perf_counter() - before
+        trial = study.get_trials(deepcopy=False)[-1]
         if trial.state != optuna.trial.TrialState.COMPLETE:
             skips += 1
             continue
@@ -109,6 +106,7 @@ def one_run(space, table, networks, *, sampler: str, budget: int, reward_mode: s
         flops, accuracy = networks[key]
         own = reward(trial.user_attrs["accuracy"], flops)  # what the search saw
         complete.append((own, key))
+        distinct.append(len({item[1] for item in complete}))
         if first_top is None and key in top:
             first_top = len(complete)
         pick = max(complete, key=lambda item: item[0])[1]
@@ -116,11 +114,13 @@ def one_run(space, table, networks, *, sampler: str, budget: int, reward_mode: s
         picks.append(round(reward(pick_accuracy, pick_flops), 6))
         accuracies.append(round(pick_accuracy, 6))
     return {"seed": seed, "true_reward": picks, "true_accuracy": accuracies,
+            "distinct_so_far": distinct,
             "first_top_percent": first_top, "best_true_reward": round(best_true, 6),
             "regret": round(best_true - picks[-1], 6) if picks else None,
             "complete": len(complete), "proposals": attempts, "stuck": skips >= max_skips,
             "distinct": len({key for _, key in complete}),
-            "cpu_seconds": round(time.process_time() - start, 2)}
+            "cpu_seconds": round(time.process_time() - start, 2),
+            "milliseconds_per_proposal": round(1000 * in_optuna / attempts, 3)}
 
 
 def shard_path(sampler: str, budget: int, reward_mode: str) -> Path:
@@ -138,7 +138,7 @@ def run(args) -> None:
     SHARDS.mkdir(parents=True, exist_ok=True)
     for sampler in args.samplers:
         repeats = args.gp_repeats if sampler == "gp" else args.repeats
-        for budget, reward_mode in itertools.product(BUDGETS, REWARDS):
+        for budget, reward_mode in itertools.product(args.budgets, args.rewards):
             path = shard_path(sampler, budget, reward_mode)
             shard = load_shard(path)
             shard.update({"sampler": sampler, "budget_flops": budget, "reward": reward_mode,
@@ -159,9 +159,10 @@ def run(args) -> None:
 
 
 def summarise() -> None:
-    rows, curves = [], {}
+    rows, curves, shards = [], {}, []
     for path in sorted(SHARDS.glob("*.json")):
         shard = load_shard(path)
+        shards.append(shard)
         runs = [item for item in shard["runs"] if item["true_reward"]]
         if not runs:
             continue
@@ -179,19 +180,69 @@ def summarise() -> None:
             row[f"true acc % @{checkpoint}"] = round(100 * statistics.fmean(at), 3)
             row[f"regret (reward points) @{checkpoint}"] = round(
                 100 * (runs[0]["best_true_reward"] - statistics.fmean(rewards)), 3)
+        at_distinct = [_at_distinct(item, 50) for item in runs]
+        row["true acc % @50 distinct networks"] = (
+            round(100 * statistics.fmean(at_distinct), 3) if None not in at_distinct else None)
         row["runs stuck over budget"] = sum(item.get("stuck", False) for item in runs)
         row["distinct networks per run"] = statistics.median(item["distinct"] for item in runs)
-        row["CPU-s per trial"] = round(sum(item["cpu_seconds"] for item in runs)
-                                       / sum(item["complete"] for item in runs), 4)
+        timed = [item["milliseconds_per_proposal"] for item in runs
+                 if "milliseconds_per_proposal" in item]
+        row["ms per proposal (sampler + objective)"] = (round(statistics.median(timed), 2)
+                                                        if timed else None)
         rows.append(row)
         curves[(shard["budget_flops"], shard["reward"], shard["sampler"])] = [
             statistics.fmean(_padded(item["true_reward"], trials)[k] for item in runs)
             for k in range(trials)]
+    comparisons = compare(shards)
+    print("\nTrue reward of the pick after 50 trials, sampler minus tpe (reward points, mean over "
+          "runs, 95 % bootstrap interval):")
+    for row in comparisons:
+        print(f"  {row['budget_M']:g} M {row['reward']}: {row['sampler']:>9}  "
+              f"{row['difference']:+.3f} [{row['low']:+.3f}, {row['high']:+.3f}]")
     report("sampler_regret", "Sampler regret on NAS-Bench-Macro (table-answered searches; "
            "true = mean of the 3 published seeds; FLOPs: fvcore, one fused multiply-add = "
            "one FLOP, at 32 px)", rows, {"table": TABLE,
-                                         "citation": "Su et al., CVPR 2021 (NAS-Bench-Macro)"})
+                                         "citation": "Su et al., CVPR 2021 (NAS-Bench-Macro)",
+                                         "against_tpe_at_50": comparisons})
     plot(curves)
+
+
+def compare(shards: list[dict], *, at: int = 50, resamples: int = 2000) -> list[dict]:
+    """Per budget and reward, every sampler's mean true reward after ``at`` trials minus tpe's
+    (reward points), with a 95 % bootstrap interval over runs."""
+    rng = numpy.random.default_rng(0)
+    groups: dict[tuple, dict[str, numpy.ndarray]] = {}
+    for shard in shards:
+        runs = [item for item in shard["runs"] if item["true_reward"]]
+        values = numpy.array([_padded(item["true_reward"], shard["trials"])[at - 1]
+                              for item in runs])
+        groups.setdefault((shard["budget_flops"], shard["reward"]), {})[shard["sampler"]] = values
+    rows = []
+    for (budget, reward_mode), samplers in sorted(groups.items()):
+        if "tpe" not in samplers:
+            continue
+        base = samplers["tpe"]
+        for name, values in sorted(samplers.items()):
+            if name == "tpe":
+                continue
+            draws = [rng.choice(values, len(values)).mean() - rng.choice(base, len(base)).mean()
+                     for _ in range(resamples)]
+            rows.append({"budget_M": budget / 1e6, "reward": reward_mode, "sampler": name,
+                         "difference": round(100 * (values.mean() - base.mean()), 3),
+                         "low": round(100 * float(numpy.percentile(draws, 2.5)), 3),
+                         "high": round(100 * float(numpy.percentile(draws, 97.5)), 3)})
+    return rows
+
+
+def _at_distinct(run: dict, networks: int) -> float | None:
+    """True accuracy of the run's pick once it had answered ``networks`` distinct networks
+    (its last pick if it never did; None for runs recorded without the count)."""
+    if "distinct_so_far" not in run:
+        return None
+    for index, count in enumerate(run["distinct_so_far"]):
+        if count >= networks:
+            return run["true_accuracy"][index]
+    return run["true_accuracy"][-1]
 
 
 def _padded(values: list, length: int) -> list:
@@ -227,6 +278,10 @@ def main() -> None:
                              "runs affordable")
     parser.add_argument("--trials", type=int, default=150)
     parser.add_argument("--samplers", type=lambda text: text.split(","), default=SAMPLERS)
+    parser.add_argument("--budgets", type=lambda text: [int(v) for v in text.split(",")],
+                        default=BUDGETS, help="fvcore FLOPs, comma-separated (a subset of the "
+                                              "default shards, to run them in parallel)")
+    parser.add_argument("--rewards", type=lambda text: text.split(","), default=REWARDS)
     parser.add_argument("--report", action="store_true", help="only summarise the shards")
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.ERROR)

@@ -1,0 +1,311 @@
+"""Truth fidelity: how well each cheap signal ranks NAS-Bench-Macro's networks, judged by the table.
+
+Every signal is measured on the shared CIFAR-10 subset (``../shared/data/cifar10_jpeg_10k.npz``:
+the data a CPU user has) and judged against NAS-Bench-Macro's mean accuracy over 3 full
+CIFAR-10 trainings (``../shared/data/nasbench_macro/``; Su et al., CVPR 2021, Apache-2.0), by
+Kendall τ with a 95 % bootstrap interval, over the sampled networks and within the FLOP band
+T ± 10 % around T = 52 M (fvcore FLOPs: one fused multiply-add = one FLOP, at 32 px), where
+FLOPs alone rank at τ ≈ 0.13 and what a constrained search must rank. The table's own
+seed-against-seed τ is the ceiling.
+
+Signals and the networks they are measured on:
+
+- FLOPs and params: all 3,969 networks (free);
+- the trained proxy under named protocols (``--protocols``; ``default`` is the search's
+  default, 32 px, width 0.5, first stride removed, 4 epochs; ``short`` 2 epochs, ``long`` 8,
+  ``full-width`` width 1 with no stride removed): the *sample* — 40 networks spread over the
+  band's FLOPs and 20 over the whole space, interleaved so that any prefix is a usable sample —
+  and a second seed on every sixth of them (the proxy's own noise);
+- every zero-cost proxy (synflow, naswot, grad_norm, zico, at the network's own 32 px, full
+  width, seed 0): the sample first, then every other network in a fixed shuffled order.
+
+Resumable shards: ``--shard I/N`` takes every N-th job; each measurement is a small JSON file
+under ``benchmarks/results/truth_fidelity/`` (zero-cost scores in one file per 100 networks),
+written atomically, and skipped when it exists. ``--report`` (and the end of a run) writes
+``benchmarks/results/truth_fidelity.json`` and one scatter plot per signal
+(``truth_fidelity_<signal>.png``: the signal against the true accuracy, the band highlighted).
+
+Not yet here (issue 27): the supernet trained on the subset and scored on all networks, and the
+learned predictor trained on k trained proxies.
+
+Usage: .venv/bin/python benchmarks/truth_fidelity.py [--shard 0/1] [--threads 1]
+       [--protocols default] [--zero-cost] [--report]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import itertools
+import json
+import os
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import RESULTS, report  # noqa: E402
+from reference_table import measure  # noqa: E402
+from supernet_fidelity import shard_argument  # noqa: E402
+
+from nas.cost import count  # noqa: E402
+from nas.scoring import (ZERO_COST_PROXIES, ProxySettings, get_data, network_key,  # noqa: E402
+                         open_table, proxy_arch, zero_cost_scores)
+from nas.search import fidelity  # noqa: E402
+from nas.space import load_space  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+TABLE = "../shared/data/nasbench_macro/nas-bench-macro_cifar10.json"
+DATA = "../shared/data/cifar10_jpeg_10k.npz"
+FOLDER = RESULTS / "truth_fidelity"
+TARGET = 52_000_000
+BAND = (0.9 * TARGET, 1.1 * TARGET)
+IN_BAND, SPREAD, SECOND_SEED_EVERY = 40, 20, 6
+ZERO_COST_CHUNK = 100
+SEED = 0
+
+
+def protocols(data: str) -> dict[str, ProxySettings]:
+    default = ProxySettings(data=data)
+    return {
+        "default": default,
+        "short": dataclasses.replace(default, train=dataclasses.replace(default.train, epochs=2)),
+        "long": dataclasses.replace(default, train=dataclasses.replace(default.train, epochs=8)),
+        "full-width": dataclasses.replace(default, width=1.0, strides_removed=0),
+    }
+
+
+def networks(space, table) -> dict[str, dict]:
+    """Every distinct network: key -> arch, FLOPs, params, true mean accuracy, seeds."""
+    parameters = space.parameters()
+    found = {}
+    for values in itertools.product(*parameters.values()):
+        arch = space.arch(dict(zip(parameters, values)))
+        key = network_key(arch)
+        if key not in found:
+            cost = count(arch)
+            found[key] = {"arch": arch, "flops": cost.flops, "params": cost.params,
+                          "truth": table.mean_accuracy(arch), "seeds": table.seeds_of(arch)}
+    return found
+
+
+def sample(found: dict[str, dict]) -> list[str]:
+    """40 networks spread over the band's FLOPs and 20 over the whole space, interleaved."""
+    ranked = sorted(found, key=lambda key: (found[key]["flops"], key))
+    inside = [key for key in ranked if BAND[0] <= found[key]["flops"] <= BAND[1]]
+    outside = [key for key in ranked if key not in set(inside)]
+
+    def spread(items, n):
+        return [items[round(i * (len(items) - 1) / (n - 1))] for i in range(n)]
+
+    band, whole = spread(inside, IN_BAND), spread(outside, SPREAD)
+    order = []
+    for pair in itertools.zip_longest(band[0::2], band[1::2], whole):
+        order += [key for key in pair if key is not None]
+    return order
+
+
+def digest(*parts) -> str:
+    return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def write_json(path: Path, document) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(document, indent=1, default=str))
+    temporary.replace(path)
+
+
+def proxy_path(name: str, settings: ProxySettings, key: str, seed: int) -> Path:
+    identity = {**settings.identity(), "data": Path(DATA).name}
+    return FOLDER / "proxy" / f"{name}-{digest(identity, key, seed)}.json"
+
+
+def zero_cost_path(chunk: int) -> Path:
+    return FOLDER / "zero_cost" / f"chunk-{chunk:03d}.json"
+
+
+def zero_cost_order(found: dict, chosen: list[str]) -> list[str]:
+    rest = sorted(key for key in found if key not in set(chosen))
+    numpy.random.default_rng(SEED).shuffle(rest)
+    return chosen + rest
+
+
+def run(args, found: dict, chosen: list[str]) -> None:
+    shard, shards = args.shard
+    torch.set_num_threads(args.threads)
+    settings_of = protocols(f"npz:{ROOT / DATA}")
+    jobs = [(name, key, SEED) for name in args.protocols for key in chosen]
+    jobs += [(name, key, SEED + 1) for name in args.protocols
+             for key in chosen[::SECOND_SEED_EVERY]]
+    if args.zero_cost:
+        order = zero_cost_order(found, chosen)
+        jobs += [("zero-cost", chunk, None)
+                 for chunk in range((len(order) + ZERO_COST_CHUNK - 1) // ZERO_COST_CHUNK)]
+    for number, (name, key, seed) in enumerate(jobs):
+        if number % shards != shard:
+            continue
+        if name == "zero-cost":
+            score_chunk(key, order, found, threads=args.threads)
+            continue
+        path = proxy_path(name, settings_of[name], key, seed)
+        if path.exists():
+            continue
+        settings = settings_of[name]
+        data = get_data(settings, resolution=settings.resolution, seed=SEED)
+        result = measure(settings, data, found[key]["arch"], seed=seed, threads=args.threads)
+        write_json(path, {"protocol": name, "network": key, "seed": seed,
+                          "settings": {**settings.identity(), "data": DATA}, **result})
+        print(f"{name} seed {seed} {key}: accuracy {result['accuracy']:.4f} (truth "
+              f"{found[key]['truth']:.4f}), {result['cpu_seconds']:.0f} CPU-s", flush=True)
+
+
+def score_chunk(chunk: int, order: list[str], found: dict, *, threads: int) -> None:
+    path = zero_cost_path(chunk)
+    document = json.loads(path.read_text()) if path.exists() else {"scores": {}}
+    keys = order[chunk * ZERO_COST_CHUNK:(chunk + 1) * ZERO_COST_CHUNK]
+    settings = ProxySettings(data=f"npz:{ROOT / DATA}", width=1.0, strides_removed=0)
+    data = get_data(settings, resolution=32, seed=SEED)
+    for done, key in enumerate(keys, start=1):
+        if key in document["scores"]:
+            continue
+        arch = proxy_arch(found[key]["arch"], num_classes=data.num_classes, resolution=32,
+                          width=1.0)
+        cpu = time.process_time()
+        scores = zero_cost_scores(arch, data, names=ZERO_COST_PROXIES, seed=SEED)
+        document["scores"][key] = {**scores,
+                                   "cpu_seconds": round(time.process_time() - cpu, 3)}
+        if done % 10 == 0 or done == len(keys):
+            write_json(path, document)
+    write_json(path, document)
+    print(f"zero-cost chunk {chunk}: {len(document['scores'])} networks", flush=True)
+
+
+def load_results(found: dict) -> tuple[dict, dict]:
+    """(trained proxies: protocol -> seed -> key -> accuracy, zero-cost: key -> scores)."""
+    proxies: dict = {}
+    for path in sorted((FOLDER / "proxy").glob("*.json")):
+        document = json.loads(path.read_text())
+        proxies.setdefault(document["protocol"], {}).setdefault(document["seed"], {})[
+            document["network"]] = document
+    zero = {}
+    for path in sorted((FOLDER / "zero_cost").glob("*.json")):
+        zero.update(json.loads(path.read_text())["scores"])
+    return proxies, zero
+
+
+def judged(name: str, values: dict[str, float], found: dict, *, cost: float | None) -> dict:
+    """τ (and ρ) of one signal against the truth, over its networks and within the band."""
+    row = {"signal": name, "cpu_seconds_per_network": cost}
+    for scope in ("all", "band"):
+        keys = [key for key in values if scope == "all"
+                or BAND[0] <= found[key]["flops"] <= BAND[1]]
+        if len(keys) < 4:
+            row[scope] = {"n": len(keys)}
+            continue
+        row[scope] = fidelity([values[key] for key in keys], [found[key]["truth"] for key in keys],
+                              bootstrap=1000, seed=SEED)
+    return row
+
+
+def summarise(found: dict, chosen: list[str]) -> None:
+    proxies, zero = load_results(found)
+    rows, scatter = [], {}
+    everything = list(found)
+    for name, attribute in (("FLOPs", "flops"), ("params", "params")):
+        for scope_name, keys in (("all networks", everything), ("sample", chosen)):
+            values = {key: found[key][attribute] for key in keys}
+            rows.append(judged(f"{name} ({scope_name})", values, found, cost=0.0))
+        scatter[name] = {key: found[key][attribute] for key in everything}
+    seeds = {key: found[key]["seeds"] for key in everything}
+    rows.append({**judged("table seed 1 vs seed 0 (ceiling, all networks)",
+                          {key: seeds[key][1] for key in everything},
+                          {key: {**found[key], "truth": seeds[key][0]} for key in everything},
+                          cost=None)})
+    for protocol, by_seed in sorted(proxies.items()):
+        first = by_seed.get(SEED, {})
+        values = {key: item["accuracy"] for key, item in first.items()}
+        cost = statistics.fmean(item["cpu_seconds"] for item in first.values()) if first else None
+        rows.append(judged(f"trained proxy, {protocol}", values, found,
+                           cost=round(cost, 1) if cost else None))
+        scatter[f"trained proxy, {protocol}"] = values
+        second = by_seed.get(SEED + 1, {})
+        both = [key for key in second if key in first]
+        if len(both) >= 4:
+            rows.append(judged(f"trained proxy, {protocol}: seed 1 vs seed 0 (its noise)",
+                               {key: second[key]["accuracy"] for key in both},
+                               {key: {**found[key], "truth": first[key]["accuracy"]}
+                                for key in both}, cost=None))
+    for name in ZERO_COST_PROXIES:
+        values = {key: scores[name] for key, scores in zero.items()}
+        cost = statistics.fmean(scores["cpu_seconds"] for scores in zero.values()) if zero \
+            else None
+        rows.append(judged(f"zero-cost {name}", values, found,
+                           cost=round(cost / len(ZERO_COST_PROXIES), 2) if cost else None))
+        scatter[f"zero-cost {name}"] = values
+    table_rows = [{"signal": row["signal"], "n (all)": row["all"].get("n"),
+                   "tau (all)": row["all"].get("kendall"),
+                   "tau 95% CI (all)": row["all"].get("kendall_ci"),
+                   "n (band)": row["band"].get("n"), "tau (band)": row["band"].get("kendall"),
+                   "tau 95% CI (band)": row["band"].get("kendall_ci"),
+                   "CPU-s per network": row["cpu_seconds_per_network"]} for row in rows]
+    report("truth_fidelity", f"Signals against NAS-Bench-Macro's mean accuracy (Kendall tau; "
+           f"band = {BAND[0] / 1e6:.1f}-{BAND[1] / 1e6:.1f} M fvcore FLOPs at 32 px)",
+           table_rows, {"table": TABLE, "data": DATA, "target_flops": TARGET,
+                        "band_flops": list(BAND), "sample": chosen, "details": rows,
+                        "citation": "Su et al., CVPR 2021 (NAS-Bench-Macro)"})
+    plot(scatter, found)
+
+
+def plot(scatter: dict, found: dict) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    for name, values in scatter.items():
+        if not values:
+            continue
+        figure, axis = pyplot.subplots(figsize=(5.5, 4.2))
+        keys = list(values)
+        inside = [BAND[0] <= found[key]["flops"] <= BAND[1] for key in keys]
+        for flag, colour, label in ((False, "#bbbbbb", "outside the band"),
+                                    (True, "#d62728", "in the band")):
+            chosen = [key for key, is_in in zip(keys, inside) if is_in == flag]
+            axis.scatter([values[key] for key in chosen],
+                         [100 * found[key]["truth"] for key in chosen], s=6, c=colour,
+                         label=label)
+        axis.set_xlabel(name)
+        axis.set_ylabel("NAS-Bench-Macro mean accuracy (%)")
+        axis.legend(loc="lower right")
+        figure.tight_layout()
+        slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+        figure.savefig(RESULTS / f"truth_fidelity_{slug}.png", dpi=80)
+        pyplot.close(figure)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--shard", type=shard_argument, default=(0, 1))
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--protocols", type=lambda text: text.split(","), default=["default"],
+                        help=f"trained-proxy protocols among "
+                             f"{', '.join(protocols('digits'))}")
+    parser.add_argument("--zero-cost", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--report", action="store_true", help="only summarise what exists")
+    args = parser.parse_args()
+    space = load_space("nasbench_macro")
+    found = networks(space, open_table(str(ROOT / TABLE), space))
+    chosen = sample(found)
+    if not args.report:
+        run(args, found, chosen)
+    summarise(found, chosen)
+
+
+if __name__ == "__main__":
+    main()
