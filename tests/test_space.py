@@ -8,7 +8,7 @@ from nas.space import SPACES_DIRECTORY, load_space, parse_space, space_names
 
 
 def test_shipped_spaces():
-    assert space_names() == ["efficientnet_b0", "efficientnetv2", "tiny"]
+    assert space_names() == ["efficientnet_b0", "efficientnetv2", "nasbench_macro", "tiny"]
 
 
 @pytest.mark.parametrize("name", ["efficientnet_b0", "efficientnetv2", "tiny"])

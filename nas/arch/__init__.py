@@ -20,9 +20,11 @@ from nas.arch._config import (
     iter_blocks,
     output_size,
     squeeze_channels,
+    stage_activation,
     total_stride,
 )
 from nas.arch._grammar import (
+    ACTIVATION_CODES,
     LAYER_TOKENS,
     decode,
     decode_entry,
@@ -79,7 +81,7 @@ __all__ = [
     "to_dict", "EFFICIENTNET_B0", "EFFICIENTNET_TABLE", "PRESET_NAMES", "ScalingRow",
     "from_table_row", "load_target", "preset", "MAX_COEFFICIENT", "make_divisible",
     "round_channels", "round_repeats", "round_resolution", "scale",
-    "BATCH_NORM_EPS", "default_skip", "total_stride", "from_document", "EFFICIENTNETV2_S",
+    "BATCH_NORM_EPS", "stage_activation", "ACTIVATION_CODES", "default_skip", "total_stride", "from_document", "EFFICIENTNETV2_S",
     "PRESET_ALIASES", "TIMM_OUTPUT_STRIDE", "TIMM_PAD_TYPE", "check_timm_channels", "from_timm",
     "timm_make_divisible", "timm_stage_repeats",
 ]

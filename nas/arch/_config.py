@@ -57,6 +57,9 @@ class Stage:
         skip: residual connection (with stochastic depth) where stride is 1 and in == out.
             ``None`` (the default) takes the block type's default, as timm does: on for
             ``ds``, ``ir`` and ``er``, off for ``cn``.
+        activation: the stage's own activation (one of :data:`ACTIVATIONS`), written ``n<code>``
+            in a block string as timm writes it (``nre`` ReLU, ``nr6`` ReLU6, ``nhs`` hard
+            swish, ``nsw`` swish); ``None`` (the default): the network's.
     """
 
     block_type: str
@@ -67,6 +70,7 @@ class Stage:
     out_channels: int
     se_ratio: float = 0.0
     skip: bool | None = None
+    activation: str | None = None
 
     def __post_init__(self) -> None:
         if self.block_type not in BLOCK_TYPES:
@@ -90,6 +94,12 @@ class Stage:
         skip = default_skip(self.block_type) if self.skip is None else self.skip
         if not isinstance(skip, bool):
             raise ConfigError(f"skip must be true or false, but got {self.skip!r}")
+        if self.activation is not None and self.activation not in ACTIVATIONS:
+            raise ConfigError(f"activation must be one of {', '.join(ACTIVATIONS)}, but got "
+                              f"{self.activation!r}")
+        if self.block_type == "pj" and self.activation is not None:
+            raise ConfigError(f"activation must not be given for a pj block (a linear "
+                              f"projection has none), but got {self.activation!r}")
         if self.block_type == "pj" and skip:
             raise ConfigError("skip must be false for a pj block (a linear projection has no "
                               "residual), but got true")
@@ -153,6 +163,11 @@ class Arch:
     def total_blocks(self) -> int:
         """Number of blocks over all stages."""
         return sum(stage.repeats for stage in self.stages)
+
+
+def stage_activation(arch: Arch, stage: Stage) -> str:
+    """The activation a stage's blocks use: its own, else the network's."""
+    return stage.activation or arch.activation
 
 
 def has_pointwise_expansion(stage: Stage) -> bool:

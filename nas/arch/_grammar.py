@@ -7,8 +7,9 @@ A stage is written with timm's vocabulary, tokens joined by ``_``::
     cn_r2_k3_s1_e1_c24_skip            plain 3×3 convolution + BN + activation, with residual
 
 The canonical form is ``<type>_r<repeats>_k<kernel>_s<stride>_e<expand>_c<channels>`` followed by
-``_se<ratio>`` when the SE ratio is not 0, then the residual flag where it differs from the block
-type's default (timm's rule): ``_noskip`` for ``ds``/``ir``/``er`` without residual, ``_skip``
+``_se<ratio>`` when the SE ratio is not 0, then the stage's own activation where it has one
+(timm's ``n<act>``: ``nre``, ``nr6``, ``nhs``, ``nsw``), then the residual flag where it differs
+from the block type's default (timm's rule): ``_noskip`` for ``ds``/``ir``/``er`` without residual, ``_skip``
 for ``cn`` with one. The default flag is accepted when written (``ir_..._skip``,
 ``cn_..._noskip``) and dropped on encoding. Numbers are written in their shortest form (``e6``,
 ``se0.25``). ``decode(encode(stage)) == stage`` for every stage, and
@@ -35,6 +36,9 @@ _TOKENS = {  # prefix -> (field, parser)
 }
 _REQUIRED = ("repeats", "kernel_size", "stride", "expand_ratio", "out_channels")
 _FLAGS = {"skip": True, "noskip": False}
+ACTIVATION_CODES = {"re": "relu", "r6": "relu6", "hs": "hard_swish", "sw": "swish"}
+"""Per-block activation tokens ``n<code>`` (timm's) -> activation names."""
+_ACTIVATION_TOKENS = {name: f"n{code}" for code, name in ACTIVATION_CODES.items()}
 
 
 def format_number(value: float) -> str:
@@ -54,6 +58,8 @@ def encode(stage: Stage) -> str:
     ]
     if stage.se_ratio:
         tokens.append(f"se{format_number(stage.se_ratio)}")
+    if stage.activation is not None:
+        tokens.append(_ACTIVATION_TOKENS[stage.activation])
     if stage.skip != default_skip(stage.block_type):
         tokens.append("skip" if stage.skip else "noskip")
     return "_".join(tokens)
@@ -89,11 +95,14 @@ def stage_from_tokens(text: str, block_type: str, tokens: list[str], *,
     for token in tokens:
         if token in _FLAGS:
             name, value = "skip", _FLAGS[token]
+        elif token[:1] == "n" and token[1:] in ACTIVATION_CODES:
+            name, value = "activation", ACTIVATION_CODES[token[1:]]
         else:
             prefix, number = _split_token(token)
             if prefix not in _TOKENS:
                 raise ConfigError(f"block string {text!r}: token must be one of r, k, s, e, c, "
-                                  f"se (followed by a number), skip or noskip, "
+                                  f"se (followed by a number), skip, noskip or an activation "
+                                  f"({', '.join('n' + code for code in ACTIVATION_CODES)}), "
                                   f"but got {token!r}")
             name, parser = _TOKENS[prefix]
             if not _NUMBER.match(number) or (parser is int and "." in number):
@@ -102,7 +111,7 @@ def stage_from_tokens(text: str, block_type: str, tokens: list[str], *,
                                   f"but got {token!r}")
             value = parser(number)
         if name in fields:
-            repeated = "skip/noskip" if name == "skip" else name
+            repeated = {"skip": "skip/noskip", "activation": "an activation"}.get(name, name)
             raise ConfigError(f"block string {text!r}: each token may appear once, "
                               f"but got {repeated} twice")
         fields[name] = value

@@ -39,8 +39,8 @@ defined with ``round_limit: 0``.
 Block strings follow timm's ``_decode_block_str``: types ``ds``, ``ir``, ``er`` and ``cn``;
 tokens ``r``, ``k``, ``s``, ``e``, ``c``, ``se``, ``skip`` and ``noskip`` in any order; ``ds`` and
 ``cn`` may leave out ``e`` (it is 1); ``cn`` has its residual only with ``skip``, the others
-unless ``noskip``; a per-block activation ``n<act>`` is accepted only where it names the
-network's own. What timm has and we cannot express is refused with a one-line error naming it
+unless ``noskip``; a per-block activation ``n<act>`` (``nre``, ``nr6``, ``nhs``, ``nsw``) is the
+stage's own, and dropped where it names the network's. What timm has and we cannot express is refused with a one-line error naming it
 (timm would build a different network, or silently ignores it): the ``dsa``, ``tu``, ``uir``,
 ``mha`` and ``mqa`` blocks, the ``a``, ``p``, ``d``, ``gs``, ``fc`` and ``cc`` tokens, mixed
 kernels (``k3.5``), other activations, ``ir`` with ``e1`` (timm keeps its 1×1 expansion; write
@@ -69,7 +69,7 @@ from nas.arch._config import (
     squeeze_channels,
     total_stride,
 )
-from nas.arch._grammar import stage_from_tokens
+from nas.arch._grammar import ACTIVATION_CODES, stage_from_tokens
 from nas.arch._scale import MAX_COEFFICIENT, make_divisible
 
 TIMM_OUTPUT_STRIDE = 32
@@ -82,17 +82,15 @@ different outputs."""
 ACTIVATION_NAMES = {"swish": "swish", "silu": "swish", "relu": "relu", "relu6": "relu6",
                     "hard_swish": "hard_swish", "hardswish": "hard_swish"}
 """timm ``act_layer`` names -> ours."""
-_BLOCK_ACTIVATIONS = {"re": "relu", "r6": "relu6", "hs": "hard_swish", "sw": "swish"}
-"""timm's per-block activation tokens ``n<name>`` -> ours."""
 _NUMERIC_TOKENS = ("r", "k", "s", "e", "c", "se")
 _DEFAULTS = {field.name: field.default for field in dataclasses.fields(Arch)
              if field.default is not dataclasses.MISSING}
 _KEYS = ("arch_def", "stem_size", "num_features", "num_classes", "act_layer", "drop_rate",
          "drop_path_rate", "input_size", "channel_multiplier", "depth_multiplier", "round_limit",
          "fix_stem", "output_stride", "pad_type", "bn_eps")
-_UNSUPPORTED = ("supported are r, k, s, e, c, se, skip, noskip and an n<act> naming the "
-                "network's act_layer; timm's a, p, d, gs, fc and cc tokens, mixed kernels (k3.5) "
-                "and other per-block activations cannot be expressed")
+_UNSUPPORTED = ("supported are r, k, s, e, c, se, skip, noskip and an activation nre, nr6, nhs "
+                "or nsw; timm's a, p, d, gs, fc and cc tokens, mixed kernels (k3.5) and other "
+                "per-block activations cannot be expressed")
 
 
 timm_make_divisible = make_divisible
@@ -155,8 +153,9 @@ def _read_block(text: object, *, activation: str) -> Stage:
         prefix = re.match(r"[a-z]*", token).group()
         if token in ("skip", "noskip"):
             kept.append(token)
-        elif token[:1] == "n" and _BLOCK_ACTIVATIONS.get(token[1:]) == activation:
-            continue  # the network's own activation, named again
+        elif token[:1] == "n" and token[1:] in ACTIVATION_CODES:
+            if ACTIVATION_CODES[token[1:]] != activation:  # the network's own: said again
+                kept.append(token)
         elif prefix in _NUMERIC_TOKENS and not (prefix == "k" and "." in token):
             kept.append(token)
         else:

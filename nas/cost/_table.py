@@ -27,7 +27,8 @@ import json
 from dataclasses import dataclass
 
 from nas._errors import ConfigError
-from nas.arch import Arch, format_number, has_residual, iter_blocks, output_size
+from nas.arch import (Arch, format_number, has_residual, iter_blocks, output_size,
+                      stage_activation)
 from nas.cost._latency import (
     CACHE_DIRECTORY,
     check_device,
@@ -68,7 +69,8 @@ def parts(arch: Arch, *, resolution: int | None = None, batch: int = 1) -> list[
         residual = has_residual(stage, block.in_channels, block.stride)
         key = (f"{stage.block_type}_k{stage.kernel_size}_s{block.stride}"
                f"_e{format_number(stage.expand_ratio)}_se{format_number(stage.se_ratio)}"
-               f"_i{block.in_channels}_o{stage.out_channels}_{side}px_{activation}"
+               f"_i{block.in_channels}_o{stage.out_channels}_{side}px_"
+               f"{stage_activation(arch, stage) if stage.block_type != 'pj' else 'linear'}"
                + ("_residual" if residual else ""))
         found.append(Part(key, (batch, block.in_channels, side, side), "block", block.index))
         side = output_size(side, block.stride)

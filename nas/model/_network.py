@@ -14,6 +14,7 @@ from nas.arch import (
     has_residual,
     iter_blocks,
     squeeze_channels,
+    stage_activation,
 )
 from nas.model._blocks import ConvBlock, ConvBnAct, FusedMBConv, MBConv
 
@@ -92,7 +93,7 @@ def _make_block(arch: Arch, block) -> nn.Module:
         stride=block.stride,
         residual=has_residual(stage, block.in_channels, block.stride),
         drop_path_rate=arch.drop_path_rate * block.index / arch.total_blocks,
-        activation=arch.activation,
+        activation=stage_activation(arch, stage),
     )
     if stage.block_type == "cn":
         return ConvBlock(**arguments)

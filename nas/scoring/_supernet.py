@@ -129,6 +129,10 @@ def stage_limits(space: Space, geometry: Geometry) -> tuple[StageLimits, ...]:
                           f"weight sharing over layer menus (one weight set per entry per "
                           f"layer, SPOS-style) is not built yet; search it with trained proxies "
                           f"or a table (--evaluate table:FILE)")
+    if any(stage.base.activation not in (None, space.network.get("activation", "swish"))
+           for stage in space.stages):
+        raise ConfigError(f"space must use the network's activation in every stage for a "
+                          f"supernet, but {space.name!r} gives a stage its own (n<act>)")
     baseline = geometry.proxy(space.baseline())
     limits = []
     for stage_space, proxy_stage in zip(space.stages, baseline.stages, strict=True):

@@ -39,7 +39,7 @@ def test_numbers_are_normalised_to_float():
     (dict(out_channels=0), "out_channels must be an integer >= 1, but got 0"),
     (dict(expand_ratio=float("nan")), "expand_ratio must be a number >= 1, but got nan"),
     (dict(se_ratio=-0.25), "se_ratio must be a number >= 0 and <= 1, but got -0.25"),
-    (dict(block_type="mb"), "block_type must be one of ds, ir, er, cn, but got 'mb'"),
+    (dict(block_type="mb"), "block_type must be one of ds, ir, er, cn, pj, but got 'mb'"),
     (dict(skip="yes"), "skip must be true or false, but got 'yes'"),
     (dict(block_type="cn", se_ratio=0), "expand_ratio must be 1 for a cn block, but got 6"),
     (dict(block_type="cn", expand_ratio=1),

@@ -69,7 +69,7 @@ def test_cn_residual_is_off_unless_skip_and_the_default_flag_is_not_written():
 
 @pytest.mark.parametrize("text, message", [
     ("ir_r2_k4_s2_e6_c24", "kernel_size must be an odd integer >= 1, but got 4"),
-    ("xx_r2_k3_s2_e6_c24", "block type must be one of ds, ir, er, cn, but got 'xx'"),
+    ("xx_r2_k3_s2_e6_c24", "block type must be one of ds, ir, er, cn, pj, but got 'xx'"),
     ("ir_r2_k3_s2_e6", "must give r, k, s, e and c, but got no out_channels"),
     ("ir_r2_k3_s3_e6_c24", "stride must be 1 or 2, but got 3"),
     ("ir_r0_k3_s1_e6_c24", "repeats must be an integer >= 1, but got 0"),
@@ -86,8 +86,11 @@ def test_cn_residual_is_off_unless_skip_and_the_default_flag_is_not_written():
     ("cn_r1_k3_s1_e1_c16_se0.25", "se_ratio must be 0 for a cn block"),
     ("cn_r1_k3_s1_c16_skip", "must give r, k, s, e and c, but got no expand_ratio"),
     ("cn_r1_k3_s1_e1_c16_skip_noskip", "each token may appear once, but got skip/noskip twice"),
-    ("ir_r1_k3_s1_e6_c16_nre", "token must be one of r, k, s, e, c, se (followed by a number), "
-                               "skip or noskip, but got 'nre'"),
+    ("ir_r1_k3_s1_e6_c16_nmi", "token must be one of r, k, s, e, c, se (followed by a number), "
+                               "skip, noskip or an activation (nre, nr6, nhs, nsw), but got "
+                               "'nmi'"),
+    ("ir_r1_k3_s1_e6_c16_nre_nhs", "each token may appear once, but got an activation twice"),
+    ("pj_r1_k1_s2_e1_c16_nre", "activation must not be given for a pj block"),
 ])
 def test_decode_rejects_with_message(text, message):
     with pytest.raises(ConfigError, match=None) as raised:

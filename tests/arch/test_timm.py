@@ -133,8 +133,9 @@ def test_timm_rounding_rules():
 
 
 @pytest.mark.parametrize("document, message", [
-    (["ir_r2_k3_s2_e6_c24_nre"], "item 0: block string 'ir_r2_k3_s2_e6_c24_nre': token 'nre' "
+    (["ir_r2_k3_s2_e6_c24_nmi"], "item 0: block string 'ir_r2_k3_s2_e6_c24_nmi': token 'nmi' "
                                  "cannot be read: supported are r, k, s, e, c, se, skip, noskip"),
+    (["pj_r1_k1_s2_e1_c24"], "block type must be one of ds, ir, er, cn (timm's dsa"),
     (["ir_r1_k3_a1_s1_e6_c24"], "token 'a1' cannot be read"),
     (["ir_r1_k3_p1_s1_e6_c24"], "token 'p1' cannot be read"),
     (["er_r1_k3_s1_e4_gs8_c24"], "token 'gs8' cannot be read"),
@@ -225,7 +226,7 @@ def test_files_in_timm_forms_load_and_errors_name_the_file(tmp_path):
     listed.write_text("- cn_r1_k3_s1_c32_skip\n- er_r2_k3_s2_e4_c48\n")
     assert [stage.block_type for stage in load(listed).stages] == ["cn", "er"]
     bad = tmp_path / "bad.timm.json"
-    bad.write_text(json.dumps({"arch_def": [["ir_r1_k3_s1_e6_c24_nre"]]}))
+    bad.write_text(json.dumps({"arch_def": [["ir_r1_k3_s1_e6_c24_nmi"]]}))
     with pytest.raises(ConfigError) as raised:
         load(bad)
     assert str(raised.value).startswith(f"{bad}: arch_def[0][0]: block string ")

@@ -88,3 +88,21 @@ def test_bad_layer_stages_are_named(stage, message):
     document.pop("choices")
     with pytest.raises(ConfigError, match=message):
         parse_space(document, source="bad")
+
+
+def test_an_entry_couples_its_own_activation_which_the_network_builds():
+    from nas.model import build_model
+
+    document = {**SPACE, "stages": [{"stride": 2, "channels": 24, "layers": 2,
+                                     "menu": ["ir_k3_e3_nhs", "ir_k3_e3", "skip"]}]}
+    document.pop("choices")
+    space = parse_space(document, source="activations")
+    assert space.parameters()["stage1.layer1"] == ("ir_k3_e3_nhs", "ir_k3_e3", "skip")
+    arch = space.arch({"stage1.layer1": "ir_k3_e3_nhs", "stage1.layer2": "ir_k3_e3"})
+    assert [encode(s) for s in arch.stages] == ["ir_r1_k3_s2_e3_c24_nhs", "ir_r1_k3_s1_e3_c24"]
+    first, second = build_model(arch).stages[0][0], build_model(arch).stages[1][0]
+    assert type(first.expand[2]).__name__ == "Hardswish"  # the entry's own
+    assert type(second.expand[2]).__name__ == "ReLU"  # the network's
+    assert from_dict(to_dict(arch)) == arch
+    timm = export(arch, "timm")
+    assert "ir_r1_k3_s2_e3_c24_nhs" in timm
