@@ -71,4 +71,5 @@ def test_the_wheel_runs_a_search_from_an_empty_directory(installed, tmp_path):
 def test_the_wheel_lists_its_built_in_spaces(installed, tmp_path):
     result = run_outside(installed, tmp_path, "nas", "search", "--help")
     assert result.returncode == 0, result.stderr
-    assert "efficientnet_b0, efficientnetv2, tiny" in " ".join(result.stdout.split())
+    assert "efficientnet_b0, efficientnetv2, nasbench_macro, tiny" in " ".join(
+        result.stdout.split())

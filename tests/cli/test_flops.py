@@ -114,8 +114,8 @@ def test_flops_of_a_timm_block_list(cli, tmp_path):
     document = json.loads(cli("flops", "blocks.yaml", "--json").stdout)
     assert [row["block_string"] for row in document["stages"][1:3]] == [
         "cn_r1_k3_s1_e1_c32_skip", "er_r2_k3_s2_e4_c48"]
-    (tmp_path / "bad.json").write_text('{"arch_def": [["ir_r1_k3_s1_e6_c24_nre"]]}')
+    (tmp_path / "bad.json").write_text('{"arch_def": [["ir_r1_k3_s1_e6_c24_nmi"]]}')
     result = cli("flops", "bad.json")
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
-    assert "bad.json: arch_def[0][0]: block string 'ir_r1_k3_s1_e6_c24_nre': token 'nre'" in \
+    assert "bad.json: arch_def[0][0]: block string 'ir_r1_k3_s1_e6_c24_nmi': token 'nmi'" in \
         result.stderr
