@@ -62,6 +62,8 @@ SHARDS = RESULTS / "sampler_regret"
 BUDGETS = (52_000_000, 66_000_000)
 REWARDS = ("hard", "soft")
 SAMPLERS = ("random", "tpe", "gp", "evolution", "nsga2")
+COLOURS = {"random": "#7f7f7f", "tpe": "#1f77b4", "gp": "#ff7f0e", "evolution": "#2ca02c",
+           "nsga2": "#9467bd"}
 MAX_SKIPS = 500
 """Over-budget proposals in a row after which a run stops, as ``nas search`` stops
 (``MAX_CONSECUTIVE_SKIPS``); its curve ends there."""
@@ -259,7 +261,8 @@ def plot(curves: dict) -> None:
     for axis, (budget, reward_mode) in zip(axes, itertools.product(BUDGETS, REWARDS)):
         for (b, r, sampler), curve in sorted(curves.items()):
             if (b, r) == (budget, reward_mode):
-                axis.plot(range(1, len(curve) + 1), [100 * v for v in curve], label=sampler)
+                axis.plot(range(1, len(curve) + 1), [100 * v for v in curve], label=sampler,
+                          color=COLOURS[sampler])
         axis.set_title(f"T = {budget / 1e6:g} M FLOPs, {reward_mode} reward")
         axis.set_xlabel("complete trials")
         axis.set_ylabel("true reward of the pick (points, mean of runs)")
