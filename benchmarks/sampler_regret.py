@@ -129,6 +129,13 @@ def shard_path(sampler: str, budget: int, reward_mode: str) -> Path:
     return SHARDS / f"{sampler}-{budget // 1_000_000}M-{reward_mode}.json"
 
 
+def _compact(shard: dict) -> str:
+    """A shard as JSON, one run per line (its curves are long lists of numbers)."""
+    head = json.dumps({key: value for key, value in shard.items() if key != "runs"})
+    runs = ",\n".join(json.dumps(run, separators=(",", ":")) for run in shard["runs"])
+    return f'{head[:-1]}, "runs": [\n{runs}\n]}}\n'
+
+
 def load_shard(path: Path) -> dict:
     return json.loads(path.read_text()) if path.exists() else {"runs": []}
 
@@ -153,7 +160,7 @@ def run(args) -> None:
                     space, table, networks, sampler=sampler, budget=budget,
                     reward_mode=reward_mode, seed=seed, trials=args.trials,
                     max_skips=args.gp_max_skips if sampler == "gp" else MAX_SKIPS))
-                atomic_write(path, json.dumps(shard, indent=1))
+                atomic_write(path, _compact(shard))
                 last = shard["runs"][-1]
                 print(f"{sampler} {budget / 1e6:g}M {reward_mode} seed {seed}: regret "
                       f"{last['regret']}, top-1 % at {last['first_top_percent']}, "

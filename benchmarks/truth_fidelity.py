@@ -29,7 +29,8 @@ Not yet here (issue 27): the supernet trained on the subset and scored on all ne
 learned predictor trained on k trained proxies.
 
 Usage: .venv/bin/python benchmarks/truth_fidelity.py [--shard 0/1] [--threads 1]
-       [--protocols default] [--zero-cost] [--report]
+       [--protocols default|none|default,short,...] [--zero-cost|--no-zero-cost] [--report]
+  e.g. one process per kind: --no-zero-cost & --protocols none
 """
 
 from __future__ import annotations
@@ -293,9 +294,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shard", type=shard_argument, default=(0, 1))
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--protocols", type=lambda text: text.split(","), default=["default"],
+    parser.add_argument("--protocols", type=lambda text: [] if text == "none" else text.split(","),
+                        default=["default"],
                         help=f"trained-proxy protocols among "
-                             f"{', '.join(protocols('digits'))}")
+                             f"{', '.join(protocols('digits'))}, or none")
     parser.add_argument("--zero-cost", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--report", action="store_true", help="only summarise what exists")
     args = parser.parse_args()
