@@ -81,11 +81,14 @@ class Table:
                               f"{self.space!r}, but has no entry for {key!r}")
         return self.accuracies[key]
 
-    def answer(self, arch: Arch, *, seed: int) -> TableAnswer:
+    def answer(self, arch: Arch, *, seed: int, avoid: int | None = None) -> TableAnswer:
         """The accuracy of ``arch`` in the training that ``seed`` (any integer, e.g. a
-        trial's seed) picks, and the mean over every training."""
+        trial's seed) picks, other than training ``avoid`` where there is another (a
+        confirmation reads a training its original did not), and the mean over every
+        training."""
         values = self.seeds_of(arch)
-        index = seed % len(values)
+        indices = [i for i in range(len(values)) if i != avoid] or [0]
+        index = indices[seed % len(indices)]
         return TableAnswer(accuracy=values[index], seed_index=index,
                            mean_accuracy=statistics.fmean(values), seeds=len(values))
 

@@ -135,39 +135,46 @@ class RankCheckOptions:
         return f"{name}-seed{self.study.seed}" if self.study.seed else name
 
 
+def _drawn(space: Space, *, seed: int, keep=lambda flops: True,
+           exclude: tuple[Arch, ...] = ()) -> list[Arch]:
+    """The distinct architectures among :data:`DRAWS` random draws seeded with ``seed`` whose
+    target FLOPs pass ``keep``, none of ``exclude``, from the lowest FLOPs to the highest."""
+    rng = numpy.random.default_rng(seed)
+    taken = {json.dumps(to_dict(arch), sort_keys=True) for arch in exclude}
+    pool: dict[str, tuple[int, Arch]] = {}
+    for _ in range(DRAWS):
+        arch = space.arch(space.random_params(rng))
+        key = json.dumps(to_dict(arch), sort_keys=True)
+        if key not in pool and key not in taken:
+            flops = count(arch).flops
+            if keep(flops):
+                pool[key] = (flops, arch)
+    return [arch for _, arch in sorted(pool.values(), key=lambda item: item[0])]
+
+
+def _spread(ranked: list[Arch], samples: int) -> list[Arch]:
+    """``samples`` of ``ranked`` at evenly spaced positions (all of them if there are fewer)."""
+    if len(ranked) <= samples:
+        return ranked
+    return [ranked[round(i * (len(ranked) - 1) / (samples - 1))] for i in range(samples)]
+
+
 def sample_architectures(space: Space, samples: int, *, seed: int) -> list[Arch]:
     """``samples`` distinct architectures at evenly spaced FLOPs quantiles of :data:`DRAWS`
     seeded random draws (lowest to highest target FLOPs)."""
-    rng = numpy.random.default_rng(seed)
-    pool: dict[str, tuple[int, Arch]] = {}
-    for _ in range(DRAWS):
-        params = space.random_params(rng)
-        arch = space.arch(params)
-        pool.setdefault(json.dumps(to_dict(arch), sort_keys=True), (count(arch).flops, arch))
-    ranked = [arch for _, arch in sorted(pool.values(), key=lambda item: item[0])]
+    ranked = _drawn(space, seed=seed)
     if len(ranked) < samples:
         raise ConfigError(f"samples must be at most the {len(ranked)} distinct architectures "
                           f"found in space {space.name!r}, but got {samples}")
-    return [ranked[round(i * (len(ranked) - 1) / (samples - 1))] for i in range(samples)]
+    return _spread(ranked, samples)
 
 
 def sample_band(space: Space, samples: int, *, low: float, high: float, seed: int,
                 exclude: list[Arch]) -> list[Arch]:
     """Up to ``samples`` distinct architectures with FLOPs in [low, high], at evenly spaced
     FLOPs quantiles of :data:`DRAWS` seeded random draws, none of ``exclude``."""
-    rng = numpy.random.default_rng(seed + 1)
-    taken = {json.dumps(to_dict(arch), sort_keys=True) for arch in exclude}
-    pool: dict[str, tuple[int, Arch]] = {}
-    for _ in range(DRAWS):
-        arch = space.arch(space.random_params(rng))
-        key = json.dumps(to_dict(arch), sort_keys=True)
-        flops = count(arch).flops
-        if low <= flops <= high and key not in taken:
-            pool.setdefault(key, (flops, arch))
-    ranked = [arch for _, arch in sorted(pool.values(), key=lambda item: item[0])]
-    if len(ranked) <= samples:
-        return ranked
-    return [ranked[round(i * (len(ranked) - 1) / (samples - 1))] for i in range(samples)]
+    return _spread(_drawn(space, seed=seed + 1, keep=lambda flops: low <= flops <= high,
+                          exclude=tuple(exclude)), samples)
 
 
 def band_of(options: RankCheckOptions, spread: list[Arch]) -> tuple[float, float]:

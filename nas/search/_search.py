@@ -364,8 +364,13 @@ def _score_with_supernet(prepared: Prepared, trial: optuna.Trial, target, spent:
 def _answer_from_table(prepared: Prepared, trial: optuna.Trial, target, spent: float, *,
                        seed: int) -> object:
     """The candidate's reward from its accuracy in the tabular benchmark: the published
-    training that the trial's seed picks (realistic noise); the mean is recorded beside it."""
-    answer = prepared.benchmark.answer(target, seed=seed)
+    training that the trial's seed picks (realistic noise; a confirmation picks one its
+    original did not read); the mean is recorded beside it."""
+    avoid = None
+    if CONFIRM_KEY in trial.user_attrs:  # another seed: not the training its original read
+        original = trial.study.get_trials(deepcopy=False)[trial.user_attrs[CONFIRM_KEY]]
+        avoid = original.user_attrs.get("table_seed")
+    answer = prepared.benchmark.answer(target, seed=seed, avoid=avoid)
     for key, value in (("fidelity", "table"), ("accuracy", answer.accuracy),
                        ("table_seed", answer.seed_index),
                        ("table_mean_accuracy", round(answer.mean_accuracy, 6))):

@@ -142,3 +142,16 @@ def test_bad_tables_and_menus_are_one_line_and_write_nothing(cli, tmp_path, tabl
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
     assert not (tmp_path / "studies").exists()
     shutil.rmtree(tmp_path / "studies", ignore_errors=True)
+
+
+def test_a_confirmation_reads_a_training_its_original_did_not(cli, tmp_path, table_file):
+    result = cli(*search(table_file, "--trials", "20", "--confirm", "3", "--json"))
+    assert result.returncode == 0, result.stderr
+    trials = {t.number: t for t in trials_of(tmp_path)}
+    confirmations = [t for t in trials.values() if "confirm_of" in t.user_attrs]
+    assert len(confirmations) == 3
+    for confirmation in confirmations:
+        original = trials[confirmation.user_attrs["confirm_of"]]
+        assert confirmation.user_attrs["table_seed"] != original.user_attrs["table_seed"]
+        assert confirmation.user_attrs["table_mean_accuracy"] == \
+            original.user_attrs["table_mean_accuracy"]
