@@ -17,7 +17,9 @@ published seeds. After each complete trial (skipped over-budget proposals do not
 (for nsga2: the highest reward among its trials); we record the pick's true reward and true
 accuracy, the trials until the run first evaluated a top-1 % feasible network (by mean
 accuracy among FLOPs <= T), and the final regret (best true reward of any network within the
-slack, minus the pick's).
+slack, minus the pick's). After 50 trials and at the end it also records what ``--confirm 3``
+would pick: the 3 best originals read once more from another published training, the best
+mean reward winning (3 more trainings).
 
 Resumable: each (sampler, budget, reward) group is a shard, written atomically under
 benchmarks/results/sampler_regret/ after every run; re-running continues where it stopped.
@@ -35,6 +37,7 @@ Usage: .venv/bin/python benchmarks/sampler_regret.py [--repeats 50] [--trials 15
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 import statistics
@@ -50,10 +53,11 @@ from _common import RESULTS, report  # noqa: E402
 from truth_fidelity import networks  # noqa: E402
 
 from nas._files import atomic_write  # noqa: E402
+from nas.arch import decode  # noqa: E402
 from nas.scoring import open_table  # noqa: E402
 from nas.search import Prepared, Reward, SearchOptions, make_objective  # noqa: E402
 from nas.space import load_space  # noqa: E402
-from nas.study import make_pruner, make_sampler  # noqa: E402
+from nas.study import derived_seed, make_pruner, make_sampler  # noqa: E402
 
 TABLE = "../shared/data/nasbench_macro/nas-bench-macro_cifar10.json"
 """Relative to the repository root (results name it so)."""
@@ -93,6 +97,8 @@ def one_run(space, table, networks, *, sampler: str, budget: int, reward_mode: s
                     if flops <= reward.budget)
     picks, accuracies, first_top, complete, attempts, skips = [], [], None, [], 0, 0
     distinct: list[int] = []  # networks answered so far (what trained proxies would cost)
+    originals: list[tuple] = []
+    confirmed: dict[str, dict] = {}
     start, in_optuna = time.process_time(), 0.0
     while len(complete) < trials and skips < max_skips:
         attempts += 1
@@ -108,6 +114,8 @@ def one_run(space, table, networks, *, sampler: str, budget: int, reward_mode: s
         flops, accuracy = networks[key]
         own = reward(trial.user_attrs["accuracy"], flops)  # what the search saw
         complete.append((own, key))
+        if "same_network_as" not in trial.user_attrs:  # an original: --confirm may pick it
+            originals.append((own, key, trial.user_attrs["table_seed"], trial.number))
         distinct.append(len({item[1] for item in complete}))
         if first_top is None and key in top:
             first_top = len(complete)
@@ -115,14 +123,40 @@ def one_run(space, table, networks, *, sampler: str, budget: int, reward_mode: s
         pick_flops, pick_accuracy = networks[pick]
         picks.append(round(reward(pick_accuracy, pick_flops), 6))
         accuracies.append(round(pick_accuracy, 6))
+        if len(complete) in (CONFIRM_AT, trials):
+            confirmed[str(len(complete))] = confirm(originals, networks, table, reward,
+                                                    space=space, seed=seed)
     return {"seed": seed, "true_reward": picks, "true_accuracy": accuracies,
-            "distinct_so_far": distinct,
+            "distinct_so_far": distinct, "confirmed": confirmed,
             "first_top_percent": first_top, "best_true_reward": round(best_true, 6),
             "regret": round(best_true - picks[-1], 6) if picks else None,
             "complete": len(complete), "proposals": attempts, "stuck": skips >= max_skips,
             "distinct": len({key for _, key in complete}),
             "cpu_seconds": round(time.process_time() - start, 2),
             "milliseconds_per_proposal": round(1000 * in_optuna / attempts, 3)}
+
+
+CONFIRM = 3
+CONFIRM_AT = 50
+
+
+def confirm(originals: list[tuple], networks: dict, table, reward, *, space, seed: int) -> dict:
+    """What ``nas search --confirm 3`` would pick now: the 3 originals with the best single-seed
+    value each read once more, from a published training other than theirs (as the table
+    evaluator answers a confirmation), and the best mean reward over the two wins. Returns
+    its true reward and accuracy."""
+    top = sorted(originals, key=lambda item: (-item[0], item[3]))[:CONFIRM]
+    best = None
+    for rank, (own, key, table_seed, number) in enumerate(top):
+        arch = dataclasses.replace(space.baseline(),
+                                   stages=tuple(decode(text) for text in key.split()))
+        again = table.answer(arch, seed=derived_seed(seed, number, rank), avoid=table_seed)
+        flops = networks[key][0]
+        mean = (own + reward(again.accuracy, flops)) / 2
+        if best is None or mean > best[0]:
+            best = (mean, key)
+    flops, accuracy = networks[best[1]]
+    return {"true_reward": round(reward(accuracy, flops), 6), "true_accuracy": round(accuracy, 6)}
 
 
 def shard_path(sampler: str, budget: int, reward_mode: str) -> Path:
@@ -192,6 +226,12 @@ def summarise() -> None:
         at_distinct = [_at_distinct(item, 50) for item in runs]
         row["true acc % @50 distinct networks"] = (
             round(100 * statistics.fmean(at_distinct), 3) if None not in at_distinct else None)
+        for checkpoint in (CONFIRM_AT, trials):
+            picked = [item["confirmed"][str(checkpoint)] for item in runs
+                      if str(checkpoint) in item.get("confirmed", {})]
+            row[f"with --confirm 3: true acc % @{checkpoint}"] = (
+                round(100 * statistics.fmean(p["true_accuracy"] for p in picked), 3)
+                if len(picked) == len(runs) else None)
         row["runs stuck over budget"] = sum(item.get("stuck", False) for item in runs)
         row["distinct networks per run"] = statistics.median(item["distinct"] for item in runs)
         timed = [item["milliseconds_per_proposal"] for item in runs
