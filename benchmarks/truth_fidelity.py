@@ -25,11 +25,19 @@ written atomically, and skipped when it exists. ``--report`` (and the end of a r
 ``benchmarks/results/truth_fidelity.json`` and one scatter plot per signal
 (``truth_fidelity_<signal>.png``: the signal against the true accuracy, the band highlighted).
 
-Not yet here (issue 27): the supernet trained on the subset and scored on all networks, and the
-learned predictor trained on k trained proxies.
+- the supernet (``--supernet-epochs E``, off by default: about 400 CPU-s an epoch) trained by
+  ``nas.scoring.train_supernet`` on the subset under the default protocol (its file under
+  ``benchmarks/results/truth_fidelity/studies/``, git-ignored; resumed when present), then
+  every network scored with the weights it inherits (``score_inherited``, 256 calibration
+  images), sample first, in chunks of 100 keyed by the file's fingerprint;
+- the learned predictor (no measurement of its own): a ridge regression over position-aligned
+  architecture features plus the zero-cost scores where measured, fitted on the first k
+  (10, 20, 40) networks of the sample with a trained proxy (default protocol), predicting every
+  other network.
 
 Usage: .venv/bin/python benchmarks/truth_fidelity.py [--shard 0/1] [--threads 1]
-       [--protocols default|none|default,short,...] [--zero-cost|--no-zero-cost] [--report]
+       [--protocols default|none|default,short,...] [--zero-cost|--no-zero-cost]
+       [--supernet-epochs E] [--report]
   e.g. one process per kind: --no-zero-cost & --protocols none
 """
 
@@ -56,8 +64,10 @@ from reference_table import measure  # noqa: E402
 from supernet_fidelity import shard_argument  # noqa: E402
 
 from nas.cost import count  # noqa: E402
-from nas.scoring import (ZERO_COST_PROXIES, ProxySettings, get_data, network_key,  # noqa: E402
-                         open_table, proxy_arch, zero_cost_scores)
+from nas.scoring import (ZERO_COST_PROXIES, ProxySettings, SupernetOptions,  # noqa: E402
+                         aligned_rows, get_data, load_supernet, network_key, open_table,
+                         predict_from, proxy_arch, score_inherited, train_supernet,
+                         zero_cost_scores)
 from nas.search import fidelity  # noqa: E402
 from nas.space import load_space  # noqa: E402
 
@@ -69,6 +79,7 @@ TARGET = 52_000_000
 BAND = (0.9 * TARGET, 1.1 * TARGET)
 IN_BAND, SPREAD, SECOND_SEED_EVERY = 40, 20, 6
 ZERO_COST_CHUNK = 100
+PREDICTOR_K = (10, 20, 40)
 SEED = 0
 
 
@@ -145,15 +156,23 @@ def run(args, found: dict, chosen: list[str]) -> None:
     jobs = [(name, key, SEED) for name in args.protocols for key in chosen]
     jobs += [(name, key, SEED + 1) for name in args.protocols
              for key in chosen[::SECOND_SEED_EVERY]]
+    order = zero_cost_order(found, chosen)
+    chunks = range((len(order) + ZERO_COST_CHUNK - 1) // ZERO_COST_CHUNK)
     if args.zero_cost:
-        order = zero_cost_order(found, chosen)
-        jobs += [("zero-cost", chunk, None)
-                 for chunk in range((len(order) + ZERO_COST_CHUNK - 1) // ZERO_COST_CHUNK)]
+        jobs += [("zero-cost", chunk, None) for chunk in chunks]
+    supernet = None
+    if args.supernet_epochs and shard == 0:
+        supernet = train_step(args.supernet_epochs, threads=args.threads)
+    if supernet is not None:
+        jobs += [("supernet", chunk, None) for chunk in chunks]
     for number, (name, key, seed) in enumerate(jobs):
         if number % shards != shard:
             continue
         if name == "zero-cost":
             score_chunk(key, order, found, threads=args.threads)
+            continue
+        if name == "supernet":
+            score_supernet_chunk(supernet, key, order, found, threads=args.threads)
             continue
         path = proxy_path(name, settings_of[name], key, seed)
         if path.exists():
@@ -186,6 +205,54 @@ def score_chunk(chunk: int, order: list[str], found: dict, *, threads: int) -> N
             write_json(path, document)
     write_json(path, document)
     print(f"zero-cost chunk {chunk}: {len(document['scores'])} networks", flush=True)
+
+
+def supernet_options(epochs: int, *, threads: int, resume: bool) -> SupernetOptions:
+    default = protocols(f"npz:{ROOT / DATA}")["default"]
+    proxy = dataclasses.replace(default, train=dataclasses.replace(
+        default.train, epochs=epochs, threads=threads))
+    return SupernetOptions(space="nasbench_macro", proxy=proxy, name="supernet",
+                           root=str(FOLDER), resume=resume)
+
+
+def train_step(epochs: int, *, threads: int):
+    """Train the supernet to ``epochs`` (continuing its file), record its cost; return the
+    file once complete."""
+    space = load_space("nasbench_macro")
+    path = supernet_options(epochs, threads=threads, resume=False).path(space)
+    record_path = FOLDER / "supernet.json"
+    record = json.loads(record_path.read_text()) if record_path.exists() else {"cpu_seconds": 0.0}
+    if path.exists():
+        existing = load_supernet(path)
+        if existing.complete and existing.epochs == epochs:
+            return existing
+    cpu = time.process_time()
+    file = train_supernet(supernet_options(epochs, threads=threads, resume=path.exists()),
+                          progress=False, log=lambda line: print(line, flush=True))
+    record["cpu_seconds"] = round(record["cpu_seconds"] + time.process_time() - cpu, 1)
+    record.update(epochs=epochs, history=file.history, fingerprint=file.fingerprint,
+                  cpu_hours=round(record["cpu_seconds"] / 3600, 3), data=DATA)
+    write_json(record_path, record)
+    return file
+
+
+def score_supernet_chunk(file, chunk: int, order: list[str], found: dict, *,
+                         threads: int) -> None:
+    path = FOLDER / "supernet_scores" / f"{file.fingerprint[:12]}-chunk-{chunk:03d}.json"
+    document = json.loads(path.read_text()) if path.exists() else {
+        "supernet": file.fingerprint, "scores": {}}
+    data = get_data(file.proxy, resolution=file.proxy.resolution, seed=file.seed)
+    keys = order[chunk * ZERO_COST_CHUNK:(chunk + 1) * ZERO_COST_CHUNK]
+    for done, key in enumerate(keys, start=1):
+        if key in document["scores"]:
+            continue
+        score = score_inherited(file.supernet, found[key]["arch"], data, seed=SEED,
+                                threads=threads)
+        document["scores"][key] = {"accuracy": score.accuracy, "cpu_seconds": score.cpu_seconds}
+        if done % 10 == 0:
+            write_json(path, document)
+    write_json(path, document)
+    print(f"supernet chunk {chunk}: {len(document['scores'])} networks", flush=True)
 
 
 def load_results(found: dict) -> tuple[dict, dict]:
@@ -243,6 +310,36 @@ def summarise(found: dict, chosen: list[str]) -> None:
                                {key: second[key]["accuracy"] for key in both},
                                {key: {**found[key], "truth": first[key]["accuracy"]}
                                 for key in both}, cost=None))
+    supernet_files = sorted((FOLDER / "supernet_scores").glob("*.json"))
+    if supernet_files:
+        newest = json.loads(supernet_files[-1].read_text())["supernet"]
+        scores = {}
+        for path in supernet_files:
+            document = json.loads(path.read_text())
+            if document["supernet"] == newest:
+                scores.update(document["scores"])
+        values = {key: item["accuracy"] for key, item in scores.items()}
+        cost = statistics.fmean(item["cpu_seconds"] for item in scores.values())
+        rows.append(judged("supernet (inherited weights)", values, found, cost=round(cost, 2)))
+        scatter["supernet"] = values
+    first = proxies.get("default", {}).get(SEED, {})
+    measured = [key for key in chosen if key in first]
+    features = dict(zip(everything, aligned_rows([found[key]["arch"] for key in everything])))
+    for k in PREDICTOR_K:
+        if len(measured) < k:
+            continue
+        train = measured[:k]
+        rest = [key for key in everything if key not in set(train)]
+
+        def row(key):
+            return features[key] + [zero.get(key, {}).get(name, float("nan"))
+                                    for name in ZERO_COST_PROXIES]
+
+        predicted = predict_from([row(key) for key in train],
+                                 [first[key]["accuracy"] for key in train],
+                                 [row(key) for key in rest])
+        rows.append(judged(f"learned predictor, k = {k} trained proxies",
+                           dict(zip(rest, predicted)), found, cost=None))
     for name in ZERO_COST_PROXIES:
         values = {key: scores[name] for key, scores in zero.items()}
         cost = statistics.fmean(scores["cpu_seconds"] for scores in zero.values()) if zero \
@@ -299,6 +396,9 @@ def main() -> None:
                         help=f"trained-proxy protocols among "
                              f"{', '.join(protocols('digits'))}, or none")
     parser.add_argument("--zero-cost", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--supernet-epochs", type=int, default=0,
+                        help="train the supernet to this many epochs (shard 0), then score "
+                             "every network with it; 0: off")
     parser.add_argument("--report", action="store_true", help="only summarise what exists")
     args = parser.parse_args()
     space = load_space("nasbench_macro")

@@ -30,7 +30,7 @@ __getattr__, __dir__, __all__ = attach(__name__, {
                    "write_subnet_checkpoint"],
     "_options": ["CALIBRATION_IMAGES", "PROXY_EPOCHS", "ProxySettings", "ZERO_COST_PROXIES"],
     "_predictor": ["aligned_rows", "architecture_features", "keyed_features",
-                   "predict_out_of_sample"],
+                   "predict_from", "predict_out_of_sample"],
     "_proxy": ["proxy_arch", "train_candidate"],
     "_supernet": ["Geometry", "StageLimits", "Supernet", "stage_limits", "weight_types"],
     "_supernet_training": ["SUPERNET_FILE", "SupernetFile", "SupernetOptions", "load_supernet",

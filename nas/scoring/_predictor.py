@@ -65,26 +65,49 @@ def aligned_rows(archs: list[Arch]) -> list[list[float]]:
     return [[features.get(key, 0.0) for key in keys] for features in keyed]
 
 
+def _ridge():
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import RidgeCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    return make_pipeline(SimpleImputer(strategy="median"), StandardScaler(),
+                         RidgeCV(alphas=numpy.logspace(-2, 3, 11)))
+
+
+def _clean(rows: list[list[float]]) -> numpy.ndarray:
+    features = numpy.asarray(rows, dtype=float)
+    features[~numpy.isfinite(features)] = numpy.nan
+    return features
+
+
+def predict_from(train_rows: list[list[float]], targets: list[float],
+                 rows: list[list[float]]) -> list[float]:
+    """Predictions for ``rows`` of the ridge regression that :func:`predict_out_of_sample`
+    fits, fitted once on ``train_rows`` and their ``targets`` (at least 3): a predictor trained
+    on k measured architectures, applied to others. Rows of both must be aligned (one
+    :func:`aligned_rows` call over all of them)."""
+    features = _clean(list(train_rows) + list(rows))
+    keep = ~numpy.isnan(features[:len(train_rows)]).all(axis=0)  # a column never measured
+    features = features[:, keep]
+    model = _ridge()
+    model.fit(features[:len(train_rows)], numpy.asarray(targets, dtype=float))
+    return [float(value) for value in model.predict(features[len(train_rows):])]
+
+
 def predict_out_of_sample(rows: list[list[float]], targets: list[float]) -> list[float]:
     """Leave-one-out predictions of ``targets`` from ``rows`` (one feature row per
     architecture, at least 3): each architecture's value comes from a ridge regression
     (standardised features, non-finite values replaced by the column median of the training
     rows, the penalty chosen by efficient leave-one-out within them) fitted on the *other*
     architectures only."""
-    from sklearn.impute import SimpleImputer
-    from sklearn.linear_model import RidgeCV
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    features = numpy.asarray(rows, dtype=float)
-    features[~numpy.isfinite(features)] = numpy.nan
+    features = _clean(rows)
     features = features[:, ~numpy.isnan(features).all(axis=0)]  # a column never measured
     values = numpy.asarray(targets, dtype=float)
     predictions = []
     for held_out in range(len(values)):
         keep = numpy.arange(len(values)) != held_out
-        model = make_pipeline(SimpleImputer(strategy="median"), StandardScaler(),
-                              RidgeCV(alphas=numpy.logspace(-2, 3, 11)))
+        model = _ridge()
         model.fit(features[keep], values[keep])
         predictions.append(float(model.predict(features[held_out:held_out + 1])[0]))
     return predictions

@@ -36,3 +36,14 @@ def test_predictions_are_out_of_sample_and_recover_a_linear_relation():
     changed = list(targets)
     changed[5] += 10.0
     assert predict_out_of_sample(rows, changed)[5] == predictions[5]
+
+
+def test_a_predictor_fitted_on_k_architectures_predicts_others():
+    from nas.scoring import predict_from
+
+    rng = numpy.random.default_rng(0)
+    rows = rng.normal(size=(30, 4))
+    targets = rows @ numpy.array([0.5, -1.0, 0.0, 2.0]) + 0.01 * rng.normal(size=30)
+    predicted = predict_from(rows[:20].tolist(), targets[:20].tolist(), rows[20:].tolist())
+    assert len(predicted) == 10
+    assert numpy.corrcoef(predicted, targets[20:])[0, 1] > 0.99
