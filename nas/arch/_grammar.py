@@ -76,14 +76,23 @@ def decode(text: object) -> Stage:
     Tokens after the block type may come in any order; unknown, repeated or missing tokens are
     errors (nothing is silently ignored).
     """
+    block_type, tokens = _split_block(text, what="block string",
+                                      example="'ir_r2_k3_s2_e6_c24_se0.25'")
+    return stage_from_tokens(text, block_type, tokens)
+
+
+def _split_block(text: object, *, what: str, example: str, also: str = ""
+                 ) -> tuple[str, list[str]]:
+    """A block string's type and its other tokens, the type checked; ``what`` and ``example``
+    name the kind of string in errors, ``also`` what else it may be."""
     if not isinstance(text, str) or not text:
-        raise ConfigError(f"block string must be a non-empty string such as "
-                          f"'ir_r2_k3_s2_e6_c24_se0.25', but got {text!r}")
+        raise ConfigError(f"{what} must be a non-empty string such as {example}{also}, "
+                          f"but got {text!r}")
     block_type, *tokens = text.split("_")
     if block_type not in BLOCK_TYPES:
-        raise ConfigError(f"block string {text!r}: block type must be one of "
-                          f"{', '.join(BLOCK_TYPES)}, but got {block_type!r}")
-    return stage_from_tokens(text, block_type, tokens)
+        raise ConfigError(f"{what} {text!r}: block type must be one of "
+                          f"{', '.join(BLOCK_TYPES)}{also}, but got {block_type!r}")
+    return block_type, tokens
 
 
 def stage_from_tokens(text: str, block_type: str, tokens: list[str], *,
@@ -136,13 +145,9 @@ def decode_entry(text: object, *, stride: int, out_channels: int) -> Stage:
     """A menu entry of a layer-wise space (a block string without ``r``, ``s`` and ``c``, such
     as ``ir_k3_e3`` or ``ir_k5_e6_se0.25``) as the one-layer :class:`Stage` it is at a layer of
     ``stride`` producing ``out_channels``. ``ds`` and ``cn`` entries may leave out ``e1``."""
-    if not isinstance(text, str) or not text:
-        raise ConfigError(f"menu entry must be a block string without r, s and c such as "
-                          f"'ir_k3_e6_se0.25', or skip, but got {text!r}")
-    block_type, *tokens = text.split("_")
-    if block_type not in BLOCK_TYPES:
-        raise ConfigError(f"menu entry {text!r}: block type must be one of "
-                          f"{', '.join(BLOCK_TYPES)}, or the entry skip, but got {block_type!r}")
+    block_type, tokens = _split_block(text, what="menu entry",
+                                      example="'ir_k3_e6_se0.25' (no r, s or c)",
+                                      also=", or the entry skip")
     for token in tokens:
         if token not in _FLAGS and _split_token(token)[0] in LAYER_TOKENS:
             raise ConfigError(f"menu entry {text!r}: tokens must leave out r, s and c (the "
