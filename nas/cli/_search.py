@@ -100,8 +100,10 @@ def add_parser(subparsers) -> None:
                        help="before the first trial, score K random feasible candidates with a "
                             "zero-cost proxy at initialisation and queue the best K/10 (at most "
                             "half of --trials) as the first trials; 0 = off")
-    group.add_argument("--proxy", choices=ZERO_COST_PROXIES, default="zico",
-                       help="the zero-cost proxy of --prescreen")
+    group.add_argument("--proxy", choices=ZERO_COST_PROXIES, default="naswot",
+                       help="the zero-cost proxy of --prescreen (default naswot: it ranks "
+                            "NAS-Bench-Macro's networks of equal FLOPs at Kendall tau 0.64, "
+                            "zico at 0.10)")
     group.add_argument("--supernet", default=None, metavar="FILE",
                        help="score each candidate with the weights it inherits from this "
                             "supernet (written by nas supernet; its space must be --space) "
