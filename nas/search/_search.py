@@ -59,9 +59,8 @@ class SearchOptions:
         baseline: enqueue the space's baseline (e.g. EfficientNet-B0) as the first trial.
         prescreen: score this many random feasible candidates with a zero-cost proxy before
             the first trial and queue the best (0: off; see :mod:`nas.search._prescreen`).
-        prescreen_proxy: the zero-cost proxy that scores them: ``naswot`` by default, the one
-            that ranks NAS-Bench-Macro's networks of equal FLOPs like the truth (Kendall τ 0.64
-            in the 52 M ± 10 % band against zico's 0.10; ``benchmarks/truth_fidelity.py``).
+        prescreen_proxy: the zero-cost proxy that scores them (``naswot``: τ 0.64 within
+            NAS-Bench-Macro's FLOP band, zico 0.10; ``benchmarks/truth_fidelity.py``).
         confirm: after the trials, train the K feasible trials with the highest reward again
             with another seed; the winner is the best mean reward over seeds among them, and
             summaries mark the trials within seed noise of it (0: off; single objective only).
@@ -368,10 +367,10 @@ def _answer_from_table(prepared: Prepared, trial: optuna.Trial, target, spent: f
     """The candidate's reward from its accuracy in the tabular benchmark: the published
     training that the trial's seed picks (realistic noise; a confirmation picks one its
     original did not read); the mean is recorded beside it."""
-    avoid = None
-    if CONFIRM_KEY in trial.user_attrs:  # another seed: not the training its original read
-        original = trial.study.get_trials(deepcopy=False)[trial.user_attrs[CONFIRM_KEY]]
-        avoid = original.user_attrs.get("table_seed")
+    avoid = None  # a confirmation reads a training its original did not
+    if CONFIRM_KEY in trial.user_attrs:
+        avoid = trial.study.get_trials(deepcopy=False)[
+            trial.user_attrs[CONFIRM_KEY]].user_attrs.get("table_seed")
     answer = prepared.benchmark.answer(target, seed=seed, avoid=avoid)
     for key, value in (("fidelity", "table"), ("accuracy", answer.accuracy),
                        ("table_seed", answer.seed_index),
