@@ -11,7 +11,7 @@ NASLib and NNI answer "what would training give?" from tables of fully trained n
 - **A plain CSV** for any space, one row per training: columns ``architecture`` (the network's
   block strings joined by single spaces, as trials record them in ``blocks`` and ``nas show``
   prints them) and ``accuracy`` (a fraction in [0, 1]). Rows of one architecture are its seeds,
-  in file order.
+  in file order. A file whose name ends in ``.csv`` is read in this form, any other as JSON.
 
 Networks are matched by what they build (their canonical block strings), so every code or row
 of one network answers for all of them. The table must cover the space: for spaces of at most
@@ -132,13 +132,15 @@ _OPENED: dict[tuple[str, int, str], Table] = {}
 def _open_table(path: str, space: Space) -> Table:
     text = read_text(path, what="table file")
     fingerprint = hashlib.sha256(text.encode()).hexdigest()
+    codes = 0
     if path.endswith(".csv"):
         form, accuracies = "csv", _read_csv(path, text)
     else:
-        form, accuracies = "nas-bench-macro", _read_codes(path, text, space)
+        form, (accuracies, codes) = "nas-bench-macro", _read_codes(path, text, space)
     table = Table(path=path, form=form, fingerprint=fingerprint, space=space.name,
                   accuracies=accuracies)
-    if space.size <= COVERAGE_LIMIT:
+    # codes are distinct, each valid: as many as the space has combinations cover it already
+    if space.size <= COVERAGE_LIMIT and codes != space.size:
         _check_coverage(table, space)
     return table
 
@@ -148,7 +150,9 @@ def _not_a_table(path: str, why: str) -> ConfigError:
                        f"architecture,accuracy rows, but {why}")
 
 
-def _read_codes(path: str, text: str, space: Space) -> dict[str, tuple[float, ...]]:
+def _read_codes(path: str, text: str, space: Space
+                ) -> tuple[dict[str, tuple[float, ...]], int]:
+    """Network key -> accuracies (fractions), and how many codes the file holds."""
     try:
         document = json.loads(text)
     except ValueError as error:
@@ -156,7 +160,7 @@ def _read_codes(path: str, text: str, space: Space) -> dict[str, tuple[float, ..
     if not isinstance(document, dict) or not document:
         raise _not_a_table(path, "it is not a mapping of codes to entries")
     names = list(space.parameters())
-    menus = [options for options in space.parameters().values()]
+    menus = list(space.parameters().values())
     layered = all(".layer" in name for name in names) and all(
         isinstance(stage, LayerStageSpace) for stage in space.stages)
     accuracies: dict[str, tuple[float, ...]] = {}
@@ -176,7 +180,7 @@ def _read_codes(path: str, text: str, space: Space) -> dict[str, tuple[float, ..
         arch = space.arch({name: menu[int(digit)]
                            for name, menu, digit in zip(names, menus, code)})
         accuracies.setdefault(network_key(arch), tuple(value / 100 for value in seeds))
-    return accuracies
+    return accuracies, len(document)
 
 
 def _read_csv(path: str, text: str) -> dict[str, tuple[float, ...]]:
