@@ -24,6 +24,14 @@ def check_int(name: str, value: object, *, minimum: int) -> int:
     return value
 
 
+def check_choice(name: str, value: object, choices) -> object:
+    """Return ``value`` if it is one of ``choices``, else raise :class:`ConfigError`."""
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(map(str, choices))}, but got "
+                          f"{value!r}")
+    return value
+
+
 def check_real(name: str, value: object, *, minimum: float, maximum: float | None = None,
                include_maximum: bool = True) -> float:
     """Return ``value`` as a float if it is a finite number in range, else raise."""

@@ -9,6 +9,7 @@ from nas.cli._common import (
 )
 from nas.cli._options import add_data_options, add_space_option, add_train_options
 from nas.cli._options import proxy_settings
+from nas.scoring import SUPERNET_SAMPLINGS
 
 DESCRIPTION = """\
 Train one weight-sharing supernet that contains every candidate of a search space, so that
@@ -18,9 +19,12 @@ training its proxy.
 Each candidate's proxy network (the proxy resolution, width and removed strides below, as
 `nas search` uses them) is a subnet: it uses the leading channels, the centre of the largest
 kernel and the first layers of each stage; MBConv, depthwise-separable (expand ratio 1) and
-fused-MBConv blocks have weights of their own. Every step trains the largest subnet on the
-labels and the smallest and --random-subnets random subnets on the largest one's predictions
-(the sandwich rule with in-place distillation).
+fused-MBConv blocks have weights of their own. Every step trains several subnets on one
+batch (--sampling): sandwich (the default) trains the largest subnet on the labels and the
+smallest and --random-subnets random subnets on the largest one's predictions (in-place
+distillation; --no-distillation: on the labels); uniform trains --random-subnets random
+subnets (SPOS); fair trains one subnet per option, every choice taking each of its options
+once per step (FairNAS).
 
 The file studies/<study>/supernet.pt is replaced after every epoch: a killed run loses at most
 the epoch in progress, and the same command with --resume continues it.
@@ -42,8 +46,14 @@ def add_parser(subparsers) -> None:
                                    epilog=EXAMPLES)
     group = parser.add_argument_group("supernet")
     add_space_option(group)
+    group.add_argument("--sampling", choices=SUPERNET_SAMPLINGS, default="sandwich",
+                       help="which subnets a step trains (see above)")
     group.add_argument("--random-subnets", type=non_negative_int, default=2, metavar="N",
-                       help="random subnets per step, besides the largest and the smallest")
+                       help="random subnets per step: besides the largest and the smallest "
+                            "under sandwich, all of them under uniform (>= 1); unused by fair")
+    group.add_argument("--distillation", action=argparse.BooleanOptionalAction, default=True,
+                       help="under sandwich, the other subnets learn from the largest one's "
+                            "predictions (else from the labels)")
     group.add_argument("--study", default=None, metavar="NAME",
                        help="directory under studies/ for supernet.pt (default: "
                             "supernet-<space>-<data>)")
@@ -66,7 +76,8 @@ def run(args: argparse.Namespace) -> int:
 
     main = world_from_environment().main  # under torchrun, rank 0 alone reports
     options = SupernetOptions(space=args.space, proxy=proxy_settings(args),
-                              random_subnets=args.random_subnets, seed=args.seed,
+                              sampling=args.sampling, random_subnets=args.random_subnets,
+                              distillation=args.distillation, seed=args.seed,
                               name=args.study, resume=args.resume)
     try:
         file = train_supernet(options, progress=not args.json,

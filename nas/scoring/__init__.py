@@ -25,10 +25,11 @@ from nas._lazy import attach
 __getattr__, __dir__, __all__ = attach(__name__, {
     "_data": ["DATA_CACHE_SIZE", "get_data"],
     "_fidelity": ["BlindChoice", "blind_choices", "faithful_resolution"],
-    "_inherited": ["InheritedScore", "evaluate_accuracy",
+    "_inherited": ["Evaluation", "InheritedScore", "evaluate", "evaluate_accuracy",
                    "inherited_subnet", "recalibrate_batch_norm", "score_inherited",
                    "write_subnet_checkpoint"],
-    "_options": ["CALIBRATION_IMAGES", "PROXY_EPOCHS", "ProxySettings", "ZERO_COST_PROXIES"],
+    "_options": ["CALIBRATION_IMAGES", "PROXY_EPOCHS", "ProxySettings",
+                 "SUPERNET_SAMPLINGS", "ZERO_COST_PROXIES"],
     "_predictor": ["aligned_rows", "architecture_features", "keyed_features",
                    "predict_from", "predict_out_of_sample"],
     "_proxy": ["proxy_arch", "train_candidate"],

@@ -62,24 +62,54 @@ def recalibrate_batch_norm(model: nn.Module, data: ImageData, *,
     return model.eval()
 
 
+@dataclass(frozen=True)
+class Evaluation:
+    """A network's predictions on a split, summarised."""
+
+    accuracy: float
+    """Top-1 accuracy in [0, 1]."""
+    loss: float
+    """Mean cross-entropy (nats per image, no label smoothing)."""
+    correct_probability: float
+    """Mean softmax probability of the true class, in [0, 1]: an accuracy without the 0/1
+    threshold, so it varies less with the particular images."""
+
+
 @torch.no_grad()
-def evaluate_accuracy(model: nn.Module, data: ImageData, *, device: str = "cpu",
-                      split: str = "validation") -> float:
-    """Top-1 accuracy in [0, 1] of ``model`` (eval mode) on ``split``."""
+def evaluate(model: nn.Module, data: ImageData, *, device: str = "cpu",
+             split: str = "validation") -> Evaluation:
+    """Accuracy, loss and true-class probability of ``model`` (eval mode) on ``split``, in
+    batches of 256."""
     model.eval()
     images, labels = getattr(data, split)
     target = resolve_device(device)
-    correct = 0
+    correct, loss, probability = 0, 0.0, 0.0
     for start in range(0, len(labels), 256):
-        logits = model(data.normalise(images[start:start + 256].to(target)))
-        correct += int((logits.argmax(1).cpu() == labels[start:start + 256]).sum())
-    return correct / max(1, len(labels))
+        logits = model(data.normalise(images[start:start + 256].to(target))).float().cpu()
+        truth = labels[start:start + 256]
+        log_probabilities = logits.log_softmax(1).gather(1, truth[:, None])[:, 0]
+        correct += int((logits.argmax(1) == truth).sum())
+        loss -= float(log_probabilities.sum())
+        probability += float(log_probabilities.exp().sum())
+    count = max(1, len(labels))
+    return Evaluation(accuracy=correct / count, loss=loss / count,
+                      correct_probability=probability / count)
+
+
+def evaluate_accuracy(model: nn.Module, data: ImageData, *, device: str = "cpu",
+                      split: str = "validation") -> float:
+    """Top-1 accuracy in [0, 1] of ``model`` (eval mode) on ``split``."""
+    return evaluate(model, data, device=device, split=split).accuracy
 
 
 @dataclass(frozen=True)
 class InheritedScore:
     accuracy: float
     """Validation top-1 accuracy in [0, 1] of the subnet with inherited weights."""
+    loss: float
+    """Its mean validation cross-entropy (nats per image)."""
+    correct_probability: float
+    """Its mean softmax probability of the true class on the validation split, in [0, 1]."""
     proxy_params: int
     """Parameters of the extracted subnet (the proxy network)."""
     seconds: float
@@ -108,8 +138,9 @@ def score_inherited(supernet, target: Arch, data: ImageData, *, seed: int = 0,
         memory_format=torch.channels_last if channels_last else torch.contiguous_format)
     params = sum(p.numel() for p in model.parameters())  # before folding removes batch norm
     recalibrate_batch_norm(model, data, images=calibration_images, seed=seed, device=device)
-    accuracy = evaluate_accuracy(fold_batch_norm(model), data, device=device)
-    return InheritedScore(accuracy=accuracy, proxy_params=params,
+    result = evaluate(fold_batch_norm(model), data, device=device)
+    return InheritedScore(accuracy=result.accuracy, loss=result.loss,
+                          correct_probability=result.correct_probability, proxy_params=params,
                           seconds=round(time.perf_counter() - wall, 4),
                           cpu_seconds=round(time.process_time() - cpu, 4))
 

@@ -1,5 +1,6 @@
 """How one candidate is scored: the proxy protocol (data, resolution, width, training), the
-zero-cost proxies there are and the size of a supernet subnet's batch-norm calibration. Free of
+zero-cost proxies there are, a supernet's sampling rules and the size of a supernet subnet's
+batch-norm calibration. Free of
 torch, so the command line can read the defaults at start-up."""
 
 from __future__ import annotations
@@ -13,6 +14,11 @@ from nas.train import TrainConfig
 ZERO_COST_PROXIES = ("synflow", "naswot", "grad_norm", "zico")
 """The zero-cost proxies :func:`nas.scoring.zero_cost_scores` computes, in their default order
 (kept here, free of torch, so the command line can list them at start-up)."""
+
+
+SUPERNET_SAMPLINGS = ("sandwich", "uniform", "fair")
+"""How a supernet step picks its subnets (:class:`nas.scoring.SupernetOptions` ``.sampling``;
+kept here, free of torch, so the command line lists them at start-up)."""
 
 
 CALIBRATION_IMAGES = 256

@@ -1,11 +1,19 @@
 """``nas supernet``: train one weight-sharing supernet over a whole space, and its file.
 
-Training follows BigNAS / AttentiveNAS on MobileNet spaces: every step runs the *sandwich rule*
-on one batch — the largest subnet learns from the labels (cross-entropy with the protocol's
-label smoothing), then the smallest subnet and ``random_subnets`` uniformly random subnets of
-the space learn from the largest subnet's predictions (*in-place distillation*: cross-entropy
-against its softmax, detached) — and one optimiser step applies the summed gradients. The
-optimiser, schedule, batch size, augmentation, device, threads and precision are the proxy
+Every step trains several subnets on one batch and one optimiser step applies their summed
+gradients. Which subnets is ``sampling``:
+
+- ``sandwich`` (BigNAS / AttentiveNAS on MobileNet spaces, the default): the largest subnet
+  learns from the labels (cross-entropy with the protocol's label smoothing), then the smallest
+  and ``random_subnets`` uniformly random subnets learn from the largest subnet's predictions
+  (*in-place distillation*: cross-entropy against its softmax, detached), or from the labels
+  with ``distillation=False``;
+- ``uniform`` (SPOS): ``random_subnets`` uniformly random subnets, from the labels;
+- ``fair`` (FairNAS's strict fairness): as many subnets as the longest list of options, every
+  parameter taking each of its options once per step (in a random order; a parameter with
+  fewer options repeats a random one), from the labels.
+
+The optimiser, schedule, batch size, augmentation, device, threads and precision are the proxy
 protocol's (:class:`nas.scoring.ProxySettings` ``.train``, as ``nas search`` trains a proxy);
 ``epochs`` there is the supernet's. The random subnets of epoch e are drawn from a generator
 seeded with (seed, e), so a resumed run draws what the uninterrupted one would have.
@@ -39,14 +47,14 @@ import torch
 import torch.nn.functional as F
 
 from nas import __version__
-from nas._checks import check_int
+from nas._checks import check_choice, check_int
 from nas._errors import ConfigError
 from nas._files import atomic_write, read_text
 from nas._progress import progress_bar
 from nas.data import augment, data_slug
 from nas.scoring._data import get_data
 from nas.scoring._inherited import evaluate_accuracy, recalibrate_batch_norm
-from nas.scoring._options import ProxySettings
+from nas.scoring._options import SUPERNET_SAMPLINGS, ProxySettings
 from nas.scoring._layer_supernet import LayerSupernet
 from nas.scoring._supernet import Geometry, Supernet
 from nas.space import Space, load_space, parse_space, resolve_space_path
@@ -72,7 +80,12 @@ class SupernetOptions:
         space: search space name or YAML path.
         proxy: data, proxy geometry (resolution, width, strides removed) and training protocol;
             ``proxy.train.epochs`` is the number of supernet epochs (default 20).
-        random_subnets: random subnets per step besides the largest and the smallest.
+        sampling: which subnets a step trains: ``sandwich``, ``uniform`` or ``fair`` (see
+            the module's docstring).
+        random_subnets: random subnets per step: besides the largest and the smallest under
+            ``sandwich``, all of them under ``uniform`` (at least 1); unused under ``fair``.
+        distillation: under ``sandwich``, the smallest and the random subnets learn from the
+            largest subnet's predictions (True) or from the labels (False).
         seed: splits the data (as a search's study seed does), seeds the weights, batch order,
             augmentation and the random subnets.
         name: the study directory's name (default ``supernet-<space>-<data>``).
@@ -82,14 +95,18 @@ class SupernetOptions:
 
     space: str = "efficientnet_b0"
     proxy: ProxySettings = field(default_factory=_default_proxy)
+    sampling: str = "sandwich"
     random_subnets: int = 2
+    distillation: bool = True
     seed: int = 0
     name: str | None = None
     root: str = "."
     resume: bool = False
 
     def __post_init__(self) -> None:
-        check_int("random subnets", self.random_subnets, minimum=0)
+        check_choice("sampling", self.sampling, SUPERNET_SAMPLINGS)
+        check_int("random subnets", self.random_subnets,
+                  minimum=1 if self.sampling == "uniform" else 0)
         check_int("seed", self.seed, minimum=0)
 
     def study_name(self, space: Space) -> str:
@@ -102,7 +119,10 @@ class SupernetOptions:
         """What a file is trained for: a resume under other settings is refused."""
         return {"space": space.name, "space_fingerprint": space.fingerprint,
                 "proxy": self.proxy.identity(), "random_subnets": self.random_subnets,
-                "seed": self.seed, "amp": self.proxy.train.amp}
+                "seed": self.seed, "amp": self.proxy.train.amp,
+                # absent at their defaults, so files written before they existed still resume
+                **({"sampling": self.sampling} if self.sampling != "sandwich" else {}),
+                **({} if self.distillation else {"distillation": False})}
 
 
 @dataclass
@@ -203,7 +223,8 @@ def _save(path: Path, supernet: Supernet, trainer: Trainer, *, options: Supernet
         "identity": options.identity(supernet.space), "space_yaml": space_yaml,
         "geometry": dataclasses.asdict(supernet.geometry),
         "proxy": dataclasses.asdict(options.proxy), "seed": options.seed,
-        "random_subnets": options.random_subnets, "epochs": options.proxy.train.epochs,
+        "sampling": options.sampling, "random_subnets": options.random_subnets,
+        "distillation": options.distillation, "epochs": options.proxy.train.epochs,
         "epochs_done": epochs_done, "history": history, "world_size": world_size,
         "model": {key: value.cpu() for key, value in supernet.state_dict().items()},
         "trainer": trainer.state_dict(),
@@ -217,14 +238,42 @@ def _soft_cross_entropy(logits: torch.Tensor, soft_targets: torch.Tensor) -> tor
     return -(soft_targets * F.log_softmax(logits.float(), dim=1)).sum(1).mean()
 
 
+def _fair_subnets(space: Space, rng) -> list[dict]:
+    """One FairNAS step: every parameter takes each of its options once, in a random order
+    (a parameter with fewer options than the longest repeats randomly chosen ones)."""
+    parameters = space.parameters()
+    count = max((len(options) for options in parameters.values()), default=1)
+    columns = {}
+    for name, options in parameters.items():
+        picks = list(rng.permutation(len(options)))
+        picks += [int(rng.integers(len(options))) for _ in range(count - len(options))]
+        columns[name] = [options[index] for index in picks]
+    return [{name: column[row] for name, column in columns.items()} for row in range(count)]
+
+
+def _step_subnets(supernet, options: SupernetOptions, rng) -> list[tuple]:
+    """The (subnet, taught by: ``labels`` or ``largest``) pairs of one step, in order."""
+    space, geometry = supernet.space, supernet.geometry
+
+    def random_subnets(count):
+        return [geometry.proxy(space.arch(space.random_params(rng))) for _ in range(count)]
+
+    if options.sampling == "uniform":
+        return [(arch, "labels") for arch in random_subnets(options.random_subnets)]
+    if options.sampling == "fair":
+        return [(geometry.proxy(space.arch(values)), "labels")
+                for values in _fair_subnets(space, rng)]
+    teacher = "largest" if options.distillation else "labels"
+    students = [supernet.smallest(), *random_subnets(options.random_subnets)]
+    return [(supernet.largest(), "labels"), *[(arch, teacher) for arch in students]]
+
+
 def _train_epoch(supernet: Supernet, trainer: Trainer, data, *, epoch: int,
                  options: SupernetOptions, progress: bool, world: World = World()) -> float:
-    """One epoch of sandwich steps; returns the mean loss of the largest subnet (over every
-    process's share)."""
+    """One epoch of steps (``options.sampling``); returns the mean loss on the labels of the
+    first subnet of every step (the largest under ``sandwich``), over every process's share."""
     config = trainer.config
     supernet.train()
-    space, geometry = supernet.space, supernet.geometry
-    largest, smallest = supernet.largest(), supernet.smallest()
     rng = numpy.random.default_rng(derived_seed(options.seed, epoch))
     images, labels = data.train
     if world.size == 1:
@@ -247,22 +296,20 @@ def _train_epoch(supernet: Supernet, trainer: Trainer, data, *, epoch: int,
                 memory_format=trainer.memory_format)
             targets = labels[index].to(trainer.device)
             trainer.optimizer.zero_grad(set_to_none=True)
-            with trainer.autocast():
-                logits = supernet(batch, largest)
-                loss = trainer.loss_function(logits, targets)
-            trainer.scaler.scale(loss).backward()
-            soft = logits.detach().float().softmax(1)
-            students = [smallest] + [geometry.proxy(space.arch(space.random_params(rng)))
-                                     for _ in range(options.random_subnets)]
-            for student in students:
+            soft, first = None, None
+            for arch, teacher in _step_subnets(supernet, options, rng):
                 with trainer.autocast():
-                    distilled = _soft_cross_entropy(supernet(batch, student), soft)
-                trainer.scaler.scale(distilled).backward()
+                    logits = supernet(batch, arch)
+                    loss = (trainer.loss_function(logits, targets) if teacher == "labels"
+                            else _soft_cross_entropy(logits, soft))
+                trainer.scaler.scale(loss).backward()
+                if first is None:
+                    first, soft = loss, logits.detach().float().softmax(1)
             average_gradients(world, supernet.parameters())
             trainer.scaler.step(trainer.optimizer)
             trainer.scaler.update()
             trainer.schedule.step()
-            value = float(loss.detach())
+            value = float(first.detach())
             if not math.isfinite(value):
                 raise ConfigError(f"the supernet's loss must stay finite, but got {value} in "
                                   f"epoch {epoch}; lower the learning rate (--lr)")

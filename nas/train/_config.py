@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from nas._errors import ConfigError
-from nas._checks import check_int, check_real
+from nas._checks import check_choice, check_int, check_real
 
 OPTIMIZERS = ("sgd", "rmsprop", "rmsprop_tf")
 POLICIES = ("none", "randaugment", "autoaugment")
@@ -78,12 +78,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         check_int("epochs", self.epochs, minimum=1)
         check_int("batch_size", self.batch_size, minimum=2)
-        if self.optimizer not in OPTIMIZERS:
-            raise ConfigError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, "
-                              f"but got {self.optimizer!r}")
-        if self.schedule not in SCHEDULES:
-            raise ConfigError(f"schedule must be one of {', '.join(SCHEDULES)}, "
-                              f"but got {self.schedule!r}")
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        check_choice("schedule", self.schedule, SCHEDULES)
         if self.device not in DEVICES and not str(self.device).startswith("cuda:"):
             raise ConfigError(f"device must be cpu, cuda or cuda:N, but got {self.device!r}")
         check_real("learning_rate", self.learning_rate, minimum=1e-12)
@@ -100,9 +96,7 @@ class TrainConfig:
         check_int("seed", self.seed, minimum=0)
         if self.ema_decay is not None:
             check_real("ema_decay", self.ema_decay, minimum=0, maximum=1, include_maximum=False)
-        if self.policy not in POLICIES:
-            raise ConfigError(f"policy must be one of {', '.join(POLICIES)}, "
-                              f"but got {self.policy!r}")
+        check_choice("policy", self.policy, POLICIES)
         check_real("eval_crop", self.eval_crop, minimum=0.5, maximum=1)
 
     @property

@@ -190,3 +190,12 @@ def test_a_subnet_travels_with_its_inherited_weights(trained):
     assert trained_run.returncode == 0, trained_run.stderr
     refused = run_cli_here("export", "tiny.yaml", "--format", "pt", cwd=root)
     assert refused.returncode == 2 and "--supernet" in refused.stderr
+
+
+def test_the_command_line_refuses_uniform_without_subnets_in_one_line(tmp_path):
+    result = run_cli_here("supernet", "--space", "tiny", "--data", "digits", "--sampling",
+                          "uniform", "--random-subnets", "0", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "nas supernet: error: random subnets must be an integer >= 1, but got 0"]
+    assert not (tmp_path / "studies").exists()

@@ -13,7 +13,8 @@ import torch
 
 from nas._errors import ConfigError
 from nas.data import load_data
-from nas.scoring import Geometry, Supernet, recalibrate_batch_norm, score_inherited
+from nas.scoring import (Geometry, Supernet, evaluate, evaluate_accuracy, recalibrate_batch_norm,
+                         score_inherited)
 from nas.space import load_space
 
 GEOMETRY = Geometry(resolution=16, width=0.5, strides_removed=1, num_classes=10)
@@ -140,6 +141,25 @@ def test_inherited_score_is_deterministic_for_a_seed(digits16):
     assert first.accuracy == second.accuracy and 0 <= first.accuracy <= 1
     assert first.proxy_params == sum(
         p.numel() for p in supernet.extract(GEOMETRY.proxy(target)).parameters())
+
+
+def test_evaluation_gives_accuracy_loss_and_true_class_probability_of_the_split(digits16):
+    torch.manual_seed(0)
+    supernet = Supernet(load_space("tiny"), GEOMETRY)
+    model = recalibrate_batch_norm(supernet.extract(supernet.largest()), digits16, images=128)
+    result = evaluate(model, digits16)
+    images, labels = digits16.validation
+    with torch.no_grad():
+        logits = model(digits16.normalise(images))
+    assert result.accuracy == int((logits.argmax(1) == labels).sum()) / len(labels)
+    assert result.accuracy == evaluate_accuracy(model, digits16)
+    assert result.loss == pytest.approx(float(torch.nn.functional.cross_entropy(logits, labels)),
+                                        rel=1e-5)
+    assert result.correct_probability == pytest.approx(
+        float(logits.softmax(1)[torch.arange(len(labels)), labels].mean()), rel=1e-5)
+    score = score_inherited(supernet, load_space("tiny").arch(
+        load_space("tiny").random_params(numpy.random.default_rng(0))), digits16)
+    assert score.loss > 0 and 0 < score.correct_probability < 1
 
 
 CN_SPACE = """
