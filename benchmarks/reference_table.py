@@ -53,7 +53,7 @@ from nas.arch import to_dict  # noqa: E402
 from nas.cost import count  # noqa: E402
 from nas.data import load_data  # noqa: E402
 from nas.model import build_model  # noqa: E402
-from nas.scoring import ProxySettings, proxy_arch  # noqa: E402
+from nas.scoring import ProxySettings, evaluate, proxy_arch  # noqa: E402
 from nas.space import load_space  # noqa: E402
 from nas.study import derived_seed  # noqa: E402
 from nas.train import RECIPE_DEFAULTS, TrainConfig, fit  # noqa: E402
@@ -137,10 +137,12 @@ def measure(settings: ProxySettings, data, arch, *, seed: int, threads: int) -> 
     config = dataclasses.replace(settings.train, seed=seed, threads=threads)
     wall, cpu = time.perf_counter(), time.process_time()
     fitted = fit(model, data, config)
-    return {"accuracy": fitted.accuracy,
+    wall, cpu = round(time.perf_counter() - wall, 2), round(time.process_time() - cpu, 2)
+    after = evaluate(model, data)  # the same validation images, without the 0/1 threshold
+    return {"accuracy": fitted.accuracy, "loss": round(after.loss, 5),
+            "correct_probability": round(after.correct_probability, 5),
             "accuracy_per_epoch": [entry.validation_accuracy for entry in fitted.history],
-            "wall_seconds": round(time.perf_counter() - wall, 2),
-            "cpu_seconds": round(time.process_time() - cpu, 2)}
+            "wall_seconds": wall, "cpu_seconds": cpu}
 
 
 def run(args, archs, settings: ProxySettings) -> None:

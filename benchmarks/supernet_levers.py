@@ -14,7 +14,9 @@ scoring CPU time are measured in process (one torch thread).
 
 Levers (``--variants``; see VARIANTS): path sampling (sandwich, uniform = SPOS, fair =
 FairNAS), in-place distillation on/off, subnets per step, epochs (each sampling at about the
-default's CPU, one at double), calibration images (scoring only, on the default's supernet).
+default's CPU, one at double); and, scoring only (on the default's supernet), calibration
+images and validation images (the first N of the 2,000: fewer cost less and measure less
+precisely).
 
 Each network's score is read three ways: top-1 accuracy on the supernet's 2,000 validation
 images, the mean probability of the true class, and minus the validation loss (the last two do
@@ -71,8 +73,10 @@ VARIANTS: dict[str, dict] = {
     "sandwich, no warm-up": {"warmup_epochs": 0.0},
     "calibration 64 images": {"calibration_images": 64},
     "calibration 1024 images": {"calibration_images": 1024},
+    "validation 500 images": {"validation_images": 500},
+    "validation 1000 images": {"validation_images": 1000},
 }
-SCORING_ONLY = {"calibration_images"}
+SCORING_ONLY = {"calibration_images", "validation_images"}
 
 
 def slug(name: str) -> str:
@@ -120,6 +124,7 @@ def score(name: str, file, keys: list[str], found: dict, *, threads: int) -> Non
     document = json.loads(path.read_text()) if path.exists() else {
         "variant": name, "supernet": file.fingerprint, "scores": {}}
     calibration = VARIANTS[name].get("calibration_images", CALIBRATION_IMAGES)
+    validation = VARIANTS[name].get("validation_images")
     if name == DEFAULT:  # truth_fidelity.py scored the same supernet the same way
         for earlier in sorted((TRUTH_FOLDER / "supernet_scores").glob("*.json")):
             stored = json.loads(earlier.read_text())
@@ -131,7 +136,8 @@ def score(name: str, file, keys: list[str], found: dict, *, threads: int) -> Non
         if "loss" in document["scores"].get(key, {}):
             continue
         result = score_inherited(file.supernet, found[key]["arch"], data, seed=SEED,
-                                 calibration_images=calibration, threads=threads)
+                                 calibration_images=calibration,
+                                 validation_images=validation, threads=threads)
         document["scores"][key] = {"accuracy": result.accuracy, "loss": result.loss,
                                    "correct_probability": result.correct_probability,
                                    "cpu_seconds": result.cpu_seconds}

@@ -303,6 +303,11 @@ def summarise(found: dict, chosen: list[str]) -> None:
         rows.append(judged(f"trained proxy, {protocol}", values, found,
                            cost=round(cost, 1) if cost else None))
         scatter[f"trained proxy, {protocol}"] = values
+        smooth = {key: item["correct_probability"] for key, item in first.items()
+                  if "correct_probability" in item}
+        if len(smooth) >= 4:  # measured since the proxy records it
+            rows.append(judged(f"trained proxy, {protocol}: true-class probability", smooth,
+                               found, cost=round(cost, 1)))
         second = by_seed.get(SEED + 1, {})
         both = [key for key in second if key in first]
         if len(both) >= 4:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from nas._checks import check_int
 from nas.arch import Arch
 from nas.data import ImageData
 from nas.model import fold_batch_norm
@@ -77,11 +78,12 @@ class Evaluation:
 
 @torch.no_grad()
 def evaluate(model: nn.Module, data: ImageData, *, device: str = "cpu",
-             split: str = "validation") -> Evaluation:
-    """Accuracy, loss and true-class probability of ``model`` (eval mode) on ``split``, in
-    batches of 256."""
+             split: str = "validation", images: int | None = None) -> Evaluation:
+    """Accuracy, loss and true-class probability of ``model`` (eval mode) on ``split`` (its
+    first ``images`` images; None: all), in batches of 256."""
     model.eval()
-    images, labels = getattr(data, split)
+    count = None if images is None else check_int("evaluation images", images, minimum=1)
+    images, labels = (part[:count] for part in getattr(data, split))
     target = resolve_device(device)
     correct, loss, probability = 0, 0.0, 0.0
     for start in range(0, len(labels), 256):
@@ -119,13 +121,15 @@ class InheritedScore:
 
 
 def score_inherited(supernet, target: Arch, data: ImageData, *, seed: int = 0,
-                    calibration_images: int = CALIBRATION_IMAGES, device: str = "cpu",
+                    calibration_images: int = CALIBRATION_IMAGES,
+                    validation_images: int | None = None, device: str = "cpu",
                     threads: int | None = None, channels_last: bool = True) -> InheritedScore:
     """Score ``target`` (an architecture at the space's target) with the weights it inherits
     from ``supernet`` (a :class:`nas.scoring.Supernet`): its proxy subnet is extracted,
     batch norm recalibrated on ``calibration_images`` training images drawn with ``seed``, and
-    the validation accuracy measured (batch norm folded into the convolutions, which gives the
-    same outputs faster: :func:`nas.model.fold_batch_norm`). ``data`` must be the supernet's
+    the validation accuracy measured on the first ``validation_images`` images of the validation
+    split (None: all; batch norm folded into the convolutions, which gives the same outputs
+    faster: :func:`nas.model.fold_batch_norm`). ``data`` must be the supernet's
     data at its resolution (the split the supernet was trained on: its validation images were
     never trained on).
     ``threads``: torch intra-op threads (None keeps torch's setting); ``channels_last``: run
@@ -138,7 +142,7 @@ def score_inherited(supernet, target: Arch, data: ImageData, *, seed: int = 0,
         memory_format=torch.channels_last if channels_last else torch.contiguous_format)
     params = sum(p.numel() for p in model.parameters())  # before folding removes batch norm
     recalibrate_batch_norm(model, data, images=calibration_images, seed=seed, device=device)
-    result = evaluate(fold_batch_norm(model), data, device=device)
+    result = evaluate(fold_batch_norm(model), data, device=device, images=validation_images)
     return InheritedScore(accuracy=result.accuracy, loss=result.loss,
                           correct_probability=result.correct_probability, proxy_params=params,
                           seconds=round(time.perf_counter() - wall, 4),
