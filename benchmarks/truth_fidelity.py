@@ -345,6 +345,15 @@ def summarise(found: dict, chosen: list[str]) -> None:
                                  [row(key) for key in rest])
         rows.append(judged(f"learned predictor, k = {k} trained proxies",
                            dict(zip(rest, predicted)), found, cost=None))
+        # where the zero-cost scores are measured: do they add to the architecture features?
+        scored = [key for key in rest if key in zero]
+        for label, make in (("architecture only", lambda key: features[key]), ("with zero-cost",
+                                                                              row)):
+            predicted = predict_from([make(key) for key in train],
+                                     [first[key]["accuracy"] for key in train],
+                                     [make(key) for key in scored])
+            rows.append(judged(f"learned predictor, k = {k}, {label} (zero-cost networks)",
+                               dict(zip(scored, predicted)), found, cost=None))
     for name in ZERO_COST_PROXIES:
         values = {key: scores[name] for key, scores in zero.items()}
         cost = statistics.fmean(scores["cpu_seconds"] for scores in zero.values()) if zero \

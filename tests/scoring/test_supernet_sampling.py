@@ -1,14 +1,16 @@
 """How a supernet step picks its subnets (`SupernetOptions.sampling`): sandwich, uniform (SPOS)
 and fair (FairNAS), each trained for real on digits, recorded in the file and held on resume."""
 
+import inspect
+
 import numpy
 import pytest
 import torch
 
 from nas._errors import ConfigError
-from nas.scoring import ProxySettings, SupernetOptions, load_supernet, train_supernet
+from nas.scoring import (CALIBRATION_IMAGES, Geometry, ProxySettings, SupernetOptions,
+                         load_supernet, make_supernet, score_inherited, train_supernet)
 from nas.scoring._supernet_training import _fair_subnets, _step_subnets
-from nas.scoring import Geometry, make_supernet
 from nas.space import load_space
 from nas.train import TrainConfig
 
@@ -90,3 +92,16 @@ def test_each_sampling_trains_its_own_file_and_a_resume_keeps_it(tmp_path):
     with pytest.raises(ConfigError, match="sampling must be 'fair', but got 'uniform'"):
         train_supernet(other, progress=False)
     assert load_supernet(files["fair"].path).epochs_done == 1
+
+
+def test_the_defaults_are_the_measured_winners():
+    """benchmarks/supernet_levers.py (README, "Supernet levers"): on NAS-Bench-Macro no lever
+    ranked the 52 M band better than the sandwich rule beyond noise, and over the whole space
+    the sandwich rule with distillation ranked best (τ 0.47 against uniform's 0.34 and fair's
+    0.28 at about equal CPU); 256 calibration images and all validation images stay."""
+    options = SupernetOptions()
+    assert (options.sampling, options.distillation, options.random_subnets) == (
+        "sandwich", True, 2)
+    assert options.proxy.train.epochs == 20
+    assert CALIBRATION_IMAGES == 256
+    assert inspect.signature(score_inherited).parameters["validation_images"].default is None
