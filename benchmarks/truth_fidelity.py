@@ -345,6 +345,14 @@ def summarise(found: dict, chosen: list[str]) -> None:
                                  [row(key) for key in rest])
         rows.append(judged(f"learned predictor, k = {k} trained proxies",
                            dict(zip(rest, predicted)), found, cost=None))
+        if k == PREDICTOR_K[0]:  # controls: the same features fitted on other targets
+            rows.append(judged(f"learned predictor, k = {k}, architecture only, fitted on the "
+                               f"table's truth of the same networks (control)", dict(zip(
+                                   rest, predict_from([features[key] for key in train],
+                                                      [found[key]["truth"] for key in train],
+                                                      [features[key] for key in rest]))),
+                               found, cost=None))
+            rows.append(shuffled_control(train, rest, features, first, found, k=k))
         # where the zero-cost scores are measured: do they add to the architecture features?
         scored = [key for key in rest if key in zero]
         for label, make in (("architecture only", lambda key: features[key]), ("with zero-cost",
@@ -373,6 +381,28 @@ def summarise(found: dict, chosen: list[str]) -> None:
                         "band_flops": list(BAND), "sample": chosen, "details": rows,
                         "citation": "Su et al., CVPR 2021 (NAS-Bench-Macro)"})
     plot(scatter, found)
+
+
+def shuffled_control(train, rest, features, first, found, *, k: int,
+                     shuffles: int = 20) -> dict:
+    """The predictor fitted on the proxies' accuracies shuffled among the k networks, 20
+    times: what the features alone give. The row holds the median τ and, in place of an
+    interval, the range over the shuffles."""
+    rng = numpy.random.default_rng(SEED)
+    taus: dict[str, list] = {"all": [], "band": []}
+    for _ in range(shuffles):
+        targets = list(rng.permutation([first[key]["accuracy"] for key in train]))
+        row = judged("", dict(zip(rest, predict_from([features[key] for key in train], targets,
+                                                     [features[key] for key in rest]))),
+                     found, cost=None)
+        for scope in taus:
+            taus[scope].append(row[scope]["kendall"])
+    return {"signal": f"learned predictor, k = {k}, architecture only, shuffled proxy targets "
+                      f"(control: median and range over {shuffles} shuffles)",
+            "cpu_seconds_per_network": None,
+            **{scope: {"n": row[scope]["n"], "kendall": round(statistics.median(values), 4),
+                       "kendall_ci": [round(min(values), 4), round(max(values), 4)]}
+               for scope, values in taus.items()}}
 
 
 def plot(scatter: dict, found: dict) -> None:

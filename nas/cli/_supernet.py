@@ -97,7 +97,8 @@ def run(args: argparse.Namespace) -> int:
         "largest_accuracy": "largest: val. accuracy", "smallest_accuracy":
         "smallest: val. accuracy", "seconds": "seconds (wall)"}),
         title=f"supernet of space {document['space']} on {document['data']} "
-              f"({document['params']:,} parameters; accuracies after batch-norm "
+              f"({document['params']:,} parameters, {document['sampling']} sampling; "
+              f"loss: the first subnet's on the labels; accuracies after batch-norm "
               f"recalibration, fractions of 1)")
     geometry = file.supernet.geometry
     print(f"written to {document['file']} (subnets at {geometry.resolution} px, width "

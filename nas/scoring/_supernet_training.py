@@ -161,6 +161,8 @@ class SupernetFile:
                 "data": self.proxy.data, "epochs": self.epochs, "epochs_done": self.epochs_done,
                 "geometry": dataclasses.asdict(self.supernet.geometry),
                 "params": sum(p.numel() for p in self.supernet.parameters()),
+                "sampling": self.identity.get("sampling", "sandwich"),
+                "distillation": self.identity.get("distillation", True),
                 "history": self.history, "world_size": self.world_size,
                 "fingerprint": self.fingerprint}
 

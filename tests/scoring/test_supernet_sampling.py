@@ -84,6 +84,8 @@ def test_each_sampling_trains_its_own_file_and_a_resume_keeps_it(tmp_path):
     # the default is left out of the identity, so files written before the option resume
     assert "sampling" not in files["sandwich"].identity
     assert files["fair"].identity["sampling"] == "fair"
+    assert files["fair"].describe()["sampling"] == "fair"
+    assert files["sandwich"].describe()["distillation"] is True
     weights = {name: torch.cat([p.flatten() for p in file.supernet.parameters()])
                for name, file in files.items()}
     assert not torch.equal(weights["uniform"], weights["sandwich"])
