@@ -1,7 +1,6 @@
 """How one candidate is scored: the proxy protocol (data, resolution, width, training), the
 zero-cost proxies there are, a supernet's sampling rules and the size of a supernet subnet's
-batch-norm calibration. Free of
-torch, so the command line can read the defaults at start-up."""
+batch-norm calibration. Free of torch, so the command line can read the defaults at start-up."""
 
 from __future__ import annotations
 
