@@ -99,8 +99,10 @@ def trained(name: str, *, threads: int):
     """The variant's supernet file, trained (or resumed) to the end."""
     options = options_of(name, threads=threads, resume=False)
     path = options.path(load_space("nasbench_macro"))
-    if path.exists() and load_supernet(path).complete:
-        return load_supernet(path)
+    if path.exists():
+        existing = load_supernet(path)
+        if existing.complete:
+            return existing
     return train_supernet(dataclasses.replace(options, resume=path.exists()), progress=False,
                           log=lambda line: print(f"{name}: {line}", flush=True))
 

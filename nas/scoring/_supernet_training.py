@@ -253,8 +253,9 @@ def _fair_subnets(space: Space, rng) -> list[dict]:
     return [{name: column[row] for name, column in columns.items()} for row in range(count)]
 
 
-def _step_subnets(supernet, options: SupernetOptions, rng) -> list[tuple]:
-    """The (subnet, taught by: ``labels`` or ``largest``) pairs of one step, in order."""
+def _step_subnets(supernet, options: SupernetOptions, rng, extremes=None) -> list[tuple]:
+    """The (subnet, taught by: ``labels`` or ``largest``) pairs of one step, in order;
+    ``extremes``: (largest, smallest), when the caller has them already."""
     space, geometry = supernet.space, supernet.geometry
 
     def random_subnets(count):
@@ -265,9 +266,10 @@ def _step_subnets(supernet, options: SupernetOptions, rng) -> list[tuple]:
     if options.sampling == "fair":
         return [(geometry.proxy(space.arch(values)), "labels")
                 for values in _fair_subnets(space, rng)]
+    largest, smallest = extremes or (supernet.largest(), supernet.smallest())
     teacher = "largest" if options.distillation else "labels"
-    students = [supernet.smallest(), *random_subnets(options.random_subnets)]
-    return [(supernet.largest(), "labels"), *[(arch, teacher) for arch in students]]
+    students = [smallest, *random_subnets(options.random_subnets)]
+    return [(largest, "labels"), *[(arch, teacher) for arch in students]]
 
 
 def _train_epoch(supernet: Supernet, trainer: Trainer, data, *, epoch: int,
@@ -276,6 +278,7 @@ def _train_epoch(supernet: Supernet, trainer: Trainer, data, *, epoch: int,
     first subnet of every step (the largest under ``sandwich``), over every process's share."""
     config = trainer.config
     supernet.train()
+    extremes = (supernet.largest(), supernet.smallest())  # once, not every step
     rng = numpy.random.default_rng(derived_seed(options.seed, epoch))
     images, labels = data.train
     if world.size == 1:
@@ -299,7 +302,7 @@ def _train_epoch(supernet: Supernet, trainer: Trainer, data, *, epoch: int,
             targets = labels[index].to(trainer.device)
             trainer.optimizer.zero_grad(set_to_none=True)
             soft, first = None, None
-            for arch, teacher in _step_subnets(supernet, options, rng):
+            for arch, teacher in _step_subnets(supernet, options, rng, extremes):
                 with trainer.autocast():
                     logits = supernet(batch, arch)
                     loss = (trainer.loss_function(logits, targets) if teacher == "labels"
