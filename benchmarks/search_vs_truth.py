@@ -316,6 +316,9 @@ def summarise(found: dict) -> None:
             if not mine:
                 continue
             accuracies = [item["winner"]["true_accuracy"] for item in mine]
+            reward = SearchOptions(space="nasbench_macro", target_flops=target).reward_function()
+            perfect = [max((truth_of(key, found, target, reward) for key, _ in item["evaluated"]),
+                           key=lambda verdict: verdict["true_reward"]) for item in mine]
             rows.append({
                 "target M FLOPs (fvcore)": target / 1e6, "arm": arm,
                 "seeds": ",".join(str(item["seed"]) for item in mine),
@@ -324,6 +327,10 @@ def summarise(found: dict) -> None:
                 "percentile per seed": " ".join(
                     f"{item['winner']['accuracy_percentile']:.1f}" for item in mine),
                 "in top 1 %": sum(item["winner"]["accuracy_percentile"] >= 99 for item in mine),
+                "true reward percentile per seed": " ".join(
+                    f"{item['winner']['reward_percentile']:.1f}" for item in mine),
+                "perfect signal on the same networks: reward percentile": " ".join(
+                    f"{verdict['reward_percentile']:.1f}" for verdict in perfect),
                 "mean true accuracy %": round(100 * statistics.fmean(accuracies), 2),
                 "above random's mean": (None if not random_mean or arm == "random" else
                                         statistics.fmean(accuracies) >
@@ -333,6 +340,21 @@ def summarise(found: dict) -> None:
                 "trained (mean)": round(statistics.fmean(item["trainings"] for item in mine), 1),
                 "evaluated (mean)": round(statistics.fmean(item["distinct"] for item in mine), 1),
             })
+            if arm == "prescreen":
+                rows.append({"target M FLOPs (fvcore)": target / 1e6,
+                             "arm": "naswot's first pick, untrained",
+                             "seeds": rows[-1]["seeds"],
+                             "winner true accuracy % per seed": " ".join(
+                                 f"{100 * item['prescreen_top']['true_accuracy']:.2f}"
+                                 for item in mine),
+                             "percentile per seed": " ".join(
+                                 f"{item['prescreen_top']['accuracy_percentile']:.1f}"
+                                 for item in mine),
+                             "true reward percentile per seed": " ".join(
+                                 f"{item['prescreen_top']['reward_percentile']:.1f}"
+                                 for item in mine),
+                             "CPU-s charged (mean)": round(statistics.fmean(
+                                 item["prescreen_cpu_seconds"] for item in mine))})
     side = proxy_fidelity(found)
     report("search_vs_truth", "Search against the truth (NAS-Bench-Macro): each search's winner "
            "by the table's mean accuracy; percentile among networks with FLOPs <= T "
@@ -363,8 +385,11 @@ def plot(records: list[dict]) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as pyplot
 
-    figure, axes = pyplot.subplots(1, len(TARGETS), figsize=(5 * len(TARGETS), 4), sharey=True)
-    for axis, target in zip(numpy.atleast_1d(axes), TARGETS):
+    targets = [target for target in TARGETS if any(item["target_flops"] == target
+                                                    for item in records)] or list(TARGETS[:1])
+    figure, axes = pyplot.subplots(1, len(targets), figsize=(5 * len(targets), 4), sharey=True,
+                                   squeeze=False)
+    for axis, target in zip(axes[0], targets):
         for position, arm in enumerate(ARMS):
             values = [item["winner"]["accuracy_percentile"] for item in records
                       if item["target_flops"] == target and item["arm"] == arm]
@@ -372,7 +397,7 @@ def plot(records: list[dict]) -> None:
         axis.axhline(99, color="#d62728", linestyle="--", linewidth=1, label="top 1 %")
         axis.set_xticks(range(len(ARMS)), ARMS)
         axis.set_title(f"T = {target / 1e6:g} M fvcore FLOPs (32 px)")
-        axis.set_ylabel("winner's true-accuracy percentile among FLOPs <= T")
+        axis.set_ylabel("winner's true accuracy: percentile (FLOPs <= T)")
         axis.legend(loc="lower right")
     figure.tight_layout()
     figure.savefig(RESULTS / "search_vs_truth.png", dpi=100)
