@@ -29,8 +29,9 @@ Arms, each at every target and seed:
   candidates at the proxy's geometry, the best 5 are trained first, then TPE's trials;
 - ``supernet``: ``nas search --supernet`` (TPE on supernet scores), charged a third of the
   supernet's training (one supernet serves an arm's 3 searches) and scoring until what is left
-  is the cost of 3 trained proxies; then the 3 originals with the best supernet reward are
-  trained, and the best trained reward wins.
+  is the cost of 3 trained proxies (3 × the median of truth_fidelity's, 288 CPU-s: the large
+  networks it picks cost more, so it may overspend); then the 3 originals with the best
+  supernet reward are trained, and the best trained reward wins.
 
 A trained-proxy arm's winner is its trial with the best reward. Its truth: the table's mean
 accuracy over 3 full CIFAR-10 trainings (``../shared/data/nasbench_macro/``, Su et al., CVPR 2021,
