@@ -205,10 +205,15 @@ def truth_of(key: str, found: dict, target: int, reward) -> dict:
     within = [reward(item["truth"], item["flops"]) for item in found.values()
               if item["flops"] <= reward.budget]
     true_reward = reward(network["truth"], network["flops"])
-    return {"network": key, "flops": network["flops"], "true_accuracy": round(network["truth"], 6),
-            "accuracy_percentile": round(100 * float(numpy.mean(numpy.array(feasible) < network["truth"])), 2),
+
+    def percentile(values: list[float], value: float) -> float:
+        return round(100 * float(numpy.mean(numpy.array(values) < value)), 2)
+
+    return {"network": key, "flops": network["flops"],
+            "true_accuracy": round(network["truth"], 6),
+            "accuracy_percentile": percentile(feasible, network["truth"]),
             "true_reward": round(true_reward, 6),
-            "reward_percentile": round(100 * float(numpy.mean(numpy.array(within) < true_reward)), 2)}
+            "reward_percentile": percentile(within, true_reward)}
 
 
 def one_search(arm: str, target: int, seed: int, found: dict, caches: dict, *,
