@@ -199,24 +199,37 @@ def proxy_cost_estimate() -> float:
     return statistics.median(costs)
 
 
+_RULERS: dict = {}
+
+
+def rulers(found: dict, target: int, reward) -> tuple:
+    """The true accuracies of the networks with FLOPs <= T and of those within the slack, and
+    the latter's true rewards, as arrays: computed once per (target, slack)."""
+    key = (target, reward.budget, len(found))
+    if key not in _RULERS:
+        slack = [item for item in found.values() if item["flops"] <= reward.budget]
+        _RULERS[key] = (
+            numpy.array([item["truth"] for item in found.values() if item["flops"] <= target]),
+            numpy.array([item["truth"] for item in slack]),
+            numpy.array([reward(item["truth"], item["flops"]) for item in slack]))
+    return _RULERS[key]
+
+
 def truth_of(key: str, found: dict, target: int, reward) -> dict:
     """The table's verdict on one network: its accuracy ranked among the networks with FLOPs
     <= T and among those within the search's slack (<= T × 1.1, which a search may pick), and
     its true soft reward among the latter."""
     network = found[key]
-    feasible = [item["truth"] for item in found.values() if item["flops"] <= target]
-    slack = [item for item in found.values() if item["flops"] <= reward.budget]
-    within = [reward(item["truth"], item["flops"]) for item in slack]
+    feasible, slack, within = rulers(found, target, reward)
     true_reward = reward(network["truth"], network["flops"])
 
-    def percentile(values: list[float], value: float) -> float:
-        return round(100 * float(numpy.mean(numpy.array(values) < value)), 2)
+    def percentile(values, value: float) -> float:
+        return round(100 * float(numpy.mean(values < value)), 2)
 
     return {"network": key, "flops": network["flops"],
             "true_accuracy": round(network["truth"], 6),
             "accuracy_percentile": percentile(feasible, network["truth"]),
-            "accuracy_percentile_within_slack": percentile([item["truth"] for item in slack],
-                                                           network["truth"]),
+            "accuracy_percentile_within_slack": percentile(slack, network["truth"]),
             "true_reward": round(true_reward, 6),
             "reward_percentile": percentile(within, true_reward)}
 
