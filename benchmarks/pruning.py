@@ -46,9 +46,10 @@ def main() -> None:
                           train=TrainConfig(epochs=defaults.train.epochs, threads=args.threads))
     rows = []
     for pruner in args.pruners.split(","):
-        options = SearchOptions(target_flops=400_000_000, proxy=proxy, study=StudySettings(
-            name=f"pruning-{pruner}-n{args.trials}-t{args.train_size}", root=str(root),
-            trials=args.trials, pruner=pruner, seed=0))
+        options = SearchOptions(target_flops=400_000_000, proxy=proxy, prescreen=0,
+                                study=StudySettings(
+                                    name=f"pruning-{pruner}-n{args.trials}-t{args.train_size}",
+                                    root=str(root), trials=args.trials, pruner=pruner, seed=0))
         wall, cpu = time.perf_counter(), time.process_time()
         run = run_search(options, progress=False)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu

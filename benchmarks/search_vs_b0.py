@@ -50,7 +50,8 @@ def main() -> None:
     defaults = ProxySettings()
     proxy = ProxySettings(data=args.data, resolution=defaults.resolution, width=defaults.width,
                           strides_removed=defaults.strides_removed, train=defaults.train)
-    options = SearchOptions(target_flops=400_000_000, baseline=True, confirm=3, proxy=proxy,
+    options = SearchOptions(target_flops=400_000_000, baseline=True, confirm=3, prescreen=0,
+                            proxy=proxy,
                             study=StudySettings(name=f"search-vs-b0-n{args.trials}",
                                                 root=str(RESULTS / "search_studies"),
                                                 trials=args.trials, workers=args.workers))

@@ -66,7 +66,8 @@ def default_trial_overhead() -> dict:
     from nas.study import StudySettings
 
     with tempfile.TemporaryDirectory() as root:
-        options = SearchOptions(baseline=True, study=StudySettings(trials=1, root=root))
+        options = SearchOptions(baseline=True, prescreen=0,
+                                study=StudySettings(trials=1, root=root))
         run = run_search(options, progress=False)
         trial = run.study.get_trials()[0]
     wall = (trial.datetime_complete - trial.datetime_start).total_seconds()

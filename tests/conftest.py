@@ -200,7 +200,8 @@ def tiny_search_options(root, **changes):
     train.update(changes.pop("train", {}))
     proxy = dict(train=TrainConfig(**train), train_size=400, resolution=16)
     proxy.update(changes.pop("proxy", {}))
-    return SearchOptions(**{"space": "tiny", "target_flops": 5_000_000, "slack": 4.0, **changes,
+    return SearchOptions(**{"space": "tiny", "target_flops": 5_000_000, "slack": 4.0,
+                            "prescreen": 0, **changes,
                             "proxy": ProxySettings(**proxy), "study": StudySettings(**study)})
 
 

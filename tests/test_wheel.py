@@ -65,6 +65,8 @@ def test_the_wheel_runs_a_search_from_an_empty_directory(installed, tmp_path):
     result = run_outside(installed, tmp_path, "nas", "search", "--space", "tiny", "--data",
                          "digits", "--epochs", "1", "--trials", "2")
     assert result.returncode == 0, result.stderr
+    # the default pipeline: naswot scores 500 candidates and the best is the first trial
+    assert "prescreen: scored 500 candidates with naswot; queued the best 1" in result.stderr
     assert (tmp_path / "studies" / "tiny-digits-400M-soft" / "best.yaml").is_file()
 
 

@@ -22,7 +22,7 @@ from nas.cli._options import (
 from nas._errors import ConfigError
 from nas.cost import FLOP_UNIT, LATENCY_DEVICES, RUNTIMES, LatencySettings
 from nas.scoring import CALIBRATION_IMAGES, EVALUATORS_HELP, ZERO_COST_PROXIES, ProxySettings
-from nas.search import REWARD_MODES
+from nas.search import DEFAULT_CANDIDATES, REWARD_MODES
 
 DESCRIPTION = f"""\
 Search a space of MBConv architectures under a FLOP budget.
@@ -96,10 +96,13 @@ def add_parser(subparsers) -> None:
                             "winner is the best mean reward over seeds among them, and the "
                             "table marks trials within noise of it (within 2 x sqrt(2) x the "
                             "seed std); 0: single seed, no noise estimate")
-    group.add_argument("--prescreen", type=non_negative_int, default=0, metavar="K",
+    group.add_argument("--prescreen", type=non_negative_int, default=None, metavar="K",
                        help="before the first trial, score K random feasible candidates with a "
                             "zero-cost proxy at initialisation and queue the best K/10 (at most "
-                            "half of --trials) as the first trials; 0 = off")
+                            "half of --trials) as the first trials; 0 = off (default: "
+                            f"{DEFAULT_CANDIDATES} for a new study whose candidates are "
+                            "trained, the best pipeline judged by NAS-Bench-Macro; 0 with "
+                            "--supernet or --evaluate table:FILE)")
     group.add_argument("--proxy", choices=ZERO_COST_PROXIES, default="naswot",
                        help="the zero-cost proxy of --prescreen (default naswot: it ranks "
                             "NAS-Bench-Macro's networks of equal FLOPs at Kendall tau 0.64, "

@@ -14,7 +14,7 @@ __getattr__, __dir__, __all__ = attach(__name__, {
     "_latency": ["validate_latency"],
     "_noise": ["NOISE_MULTIPLE", "noise_margin", "pooled_seed_std", "within_noise"],
     "_options": ["OBJECTIVES", "data_slug"],
-    "_prescreen": ["prescreen", "queued_count"],
+    "_prescreen": ["DEFAULT_CANDIDATES", "default_candidates", "prescreen", "queued_count"],
     "_reward": ["REWARD_MODES", "Reward"],
     "_search": ["SUPERNET_PROTOCOL_FIELDS", "Prepared", "SearchOptions",
                 "adopt_supernet_protocol", "check_supernet", "make_objective", "prepare",

@@ -27,7 +27,7 @@ from nas.cost import measure_latency
 from nas.scoring import ZERO_COST_PROXIES, ProxySettings, blind_choices, faithful_resolution
 from nas.scoring import CALIBRATION_IMAGES, SupernetFile, get_data, load_supernet
 from nas.scoring import Table, open_table, score_inherited, table_path, train_candidate
-from nas.search._prescreen import prescreen
+from nas.search._prescreen import default_candidates, prescreen
 from nas.search._options import OBJECTIVES, data_slug, flops_label, latency_label
 from nas.search._reward import Reward
 from nas.search._summary import search_summary, write_best
@@ -57,8 +57,9 @@ class SearchOptions:
             mode, and is recorded but never trained (it could not win).
         objective: ``single`` (the reward) or ``multi`` (accuracy ↑, FLOPs ↓ with NSGA-II).
         baseline: enqueue the space's baseline (e.g. EfficientNet-B0) as the first trial.
-        prescreen: score this many random feasible candidates with a zero-cost proxy before
-            the first trial and queue the best (0: off; see :mod:`nas.search._prescreen`).
+        prescreen: score this many random feasible candidates with a zero-cost proxy first and
+            queue the best (0: off; ``None``: 500 for a new study whose candidates are trained,
+            else 0; see :mod:`nas.search._prescreen`).
         prescreen_proxy: the zero-cost proxy that scores them (``naswot``: τ 0.64 within
             NAS-Bench-Macro's FLOP band, zico 0.10; ``benchmarks/truth_fidelity.py``).
         confirm: after the trials, train the K feasible trials with the highest reward again
@@ -89,7 +90,7 @@ class SearchOptions:
     slack: float = 0.1
     objective: str = "single"
     baseline: bool = False
-    prescreen: int = 0
+    prescreen: int | None = None
     prescreen_proxy: str = "naswot"
     confirm: int = 0
     target_latency_ms: float | None = None
@@ -113,7 +114,8 @@ class SearchOptions:
             raise ConfigError(f"objective must be one of {', '.join(OBJECTIVES)}, "
                               f"but got {self.objective!r}")
         self.reward_function()
-        check_int("prescreen", self.prescreen, minimum=0)
+        if self.prescreen is not None:
+            check_int("prescreen", self.prescreen, minimum=0)
         check_int("confirm", self.confirm, minimum=0)
         if self.confirm and self.multi:
             raise ConfigError(f"confirm must be 0 with the multi objective (there is no single "
@@ -233,8 +235,7 @@ def prepare(options: SearchOptions, *, threads: int | None = None) -> Prepared:
         threads=threads, load_data=benchmark is None)
     if options.baseline:
         study.enqueue_trial(space.trial_params(space.baseline_params()),
-                            user_attrs={"baseline": True},
-                            skip_if_exists=True)
+                            user_attrs={"baseline": True}, skip_if_exists=True)
     return Prepared(options, space, reward, name, study, threads,
                     confirmations=count_confirmations(study), table=table, supernet=supernet,
                     benchmark=benchmark)
@@ -405,16 +406,18 @@ def run_search(options: SearchOptions, *, progress: bool = True,
         prepared.space, options.proxy.resolution, options.proxy.strides_removed)
     for line in warnings if log is not None else ():
         log(f"warning: {line}")
-    if options.prescreen:
+    waiting = optuna.trial.TrialState.WAITING  # a new study holds at most queued trials
+    candidates = default_candidates(options.prescreen, trained=not answered, fresh=all(
+        trial.state == waiting for trial in prepared.study.get_trials(deepcopy=False)))
+    if candidates:
         with study_lock(options.study.storage, options.study.root, prepared.name):
-            queued = prescreen(prepared.study, prepared.space, candidates=options.prescreen,
+            queued = prescreen(prepared.study, prepared.space, candidates=candidates,
                                proxy_name=options.prescreen_proxy, proxy=options.proxy,
                                feasible=lambda arch: (_cost(prepared, arch)
                                                       <= prepared.reward.budget),
-                               trials=options.study.trials,
-                               seed=options.study.seed)
+                               trials=options.study.trials, seed=options.study.seed)
         if queued and log is not None:
-            log(f"prescreen: scored {options.prescreen} candidates with "
+            log(f"prescreen: scored {candidates} candidates with "
                 f"{options.prescreen_proxy}; queued the best {len(queued)} as the first trials")
     run = run_study(prepared, worker=_worker_entry, make_objective=make_objective,
                     settings=options.study, progress=progress, log=log)

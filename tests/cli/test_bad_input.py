@@ -10,8 +10,8 @@ from PIL import Image
 
 from nas.cli import main
 
-SEARCH = ["search", "--space", "tiny", "--flops", "5M", "--slack", "4", "--epochs", "1",
-          "--trials", "1", "--train-size", "200"]
+SEARCH = ["search", "--space", "tiny", "--flops", "5M", "--slack", "4", "--prescreen", "0",
+          "--epochs", "1", "--trials", "1", "--train-size", "200"]
 ARCH = """stages: [ir_r1_k3_s1_e1_c16]
 stem_channels: 16
 head_channels: 64

@@ -26,7 +26,7 @@ def test_every_command_writes_files_with_the_umask_mode(tmp_path, umask):
     save(load_space("tiny").baseline(), tmp_path / "tiny.yaml")
     commands = {
         "search": (["search", "--space", "tiny", "--flops", "5M", "--slack", "4", "--trials", "1",
-                    "--study", "s", *TINY_TRAIN], ["studies/s/best.yaml"]),
+                    "--prescreen", "0", "--study", "s", *TINY_TRAIN], ["studies/s/best.yaml"]),
         "scale": (["scale", "--base", "tiny.yaml", "--step", "0.5", "--study", "g",
                    *TINY_TRAIN], ["studies/g/scaling.yaml"]),
         "family": (["family", "--base", "tiny.yaml", "--alpha", "1.2", "--beta", "1.1",

@@ -16,8 +16,8 @@ NAME = "macro"
 
 def test_search_show_report_and_onnx_on_the_layer_wise_space(cli, tmp_path):
     result = cli("search", "--space", "nasbench_macro", "--flops", "60M", "--trials", "2",
-                 "--baseline", "--epochs", "1", "--train-size", "300", "--proxy-resolution",
-                 "16", "--threads", "1", "--study", NAME, "--json")
+                 "--prescreen", "0", "--baseline", "--epochs", "1", "--train-size", "300",
+                 "--proxy-resolution", "16", "--threads", "1", "--study", NAME, "--json")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["trials"]["finished"] == 2

@@ -10,8 +10,8 @@ from nas.search import best_trial
 from nas.study import make_storage
 
 
-TINY = ["search", "--space", "tiny", "--flops", "5M", "--slack", "4", "--epochs", "2",
-        "--threads", "1", "--train-size", "400", "--proxy-resolution", "16"]
+TINY = ["search", "--space", "tiny", "--flops", "5M", "--slack", "4", "--prescreen", "0",
+        "--epochs", "2", "--threads", "1", "--train-size", "400", "--proxy-resolution", "16"]
 NAME = "tiny-digits-5M-soft"
 
 
@@ -94,8 +94,9 @@ def test_search_on_a_folder_counts_unreadable_images_or_stops_with_strict(cli, t
 
     root = write_images(tmp_path / "photos", per_class=12)
     (root / "emu" / "zz-broken.png").write_bytes(b"not a png")
-    folder = ["search", "--space", "tiny", "--flops", "5M", "--slack", "4", "--epochs", "1",
-              "--threads", "1", "--data", "folder:photos", "--proxy-resolution", "16"]
+    folder = ["search", "--space", "tiny", "--flops", "5M", "--slack", "4", "--prescreen", "0",
+              "--epochs", "1", "--threads", "1", "--data", "folder:photos",
+              "--proxy-resolution", "16"]
     result = cli(*folder, "--trials", "1", "--json")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)

@@ -27,8 +27,8 @@ def write_digits_npz(path, *, broken_test: bool) -> None:
 def test_search_and_scale_never_read_the_test_split(cli, tmp_path):
     write_digits_npz(tmp_path / "d.npz", broken_test=True)
     save(load_space("tiny").baseline(), tmp_path / "tiny.yaml")
-    search = cli("search", "--space", "tiny", "--flops", "5M", "--slack", "4", "--data",
-                 "npz:d.npz", "--trials", "2", "--json", *TRAIN)
+    search = cli("search", "--space", "tiny", "--flops", "5M", "--slack", "4", "--prescreen", "0",
+                 "--data", "npz:d.npz", "--trials", "2", "--json", *TRAIN)
     assert search.returncode == 0, search.stderr
     assert json.loads(search.stdout)["trials"]["complete"] == 2
     scale = cli("scale", "--base", "tiny.yaml", "--step", "0.5", "--data", "npz:d.npz", *TRAIN)

@@ -18,8 +18,8 @@ from tests.study.test_catalog import hand_made
 pytestmark = pytest.mark.xdist_group("studies-show")
 
 NAME = "tiny-digits-5M-soft"
-SEARCH = ["search", "--space", "tiny", "--flops", "5M", "--slack", "4", "--epochs", "2",
-          "--threads", "1", "--train-size", "400", "--trials", "3", "--json"]
+SEARCH = ["search", "--space", "tiny", "--flops", "5M", "--slack", "4", "--prescreen", "0",
+          "--epochs", "2", "--threads", "1", "--train-size", "400", "--trials", "3", "--json"]
 
 
 def journal(root):

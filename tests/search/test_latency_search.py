@@ -13,8 +13,8 @@ from nas.cost import LatencySettings, LatencyTable
 from nas.search import Reward, arch_of, run_search
 from tests.conftest import tiny_search_options
 
-LATENCY = ["search", "--space", "tiny", "--latency", "10ms", "--slack", "4", "--epochs", "1",
-           "--threads", "1", "--train-size", "200", "--study", "lat"]
+LATENCY = ["search", "--space", "tiny", "--latency", "10ms", "--slack", "4", "--prescreen", "0",
+           "--epochs", "1", "--threads", "1", "--train-size", "200", "--study", "lat"]
 
 
 def test_latency_reward_follows_mnasnet():

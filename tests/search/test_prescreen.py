@@ -1,4 +1,4 @@
-from nas.search import run_search
+from nas.search import DEFAULT_CANDIDATES, SearchOptions, default_candidates, run_search
 from nas.search._prescreen import DONE_KEY, queued_count
 from tests.conftest import tiny_search_options
 
@@ -27,6 +27,22 @@ def test_the_default_prescreen_proxy_is_the_one_the_truth_favours():
     """naswot ranks NAS-Bench-Macro's networks of equal FLOPs at Kendall tau 0.64 against
     zico's 0.10 (benchmarks/results/truth_fidelity.json, README "Signals judged by
     NAS-Bench-Macro"); the default follows that measurement."""
-    from nas.search import SearchOptions
-
     assert SearchOptions().prescreen_proxy == "naswot"
+
+
+def test_by_default_only_new_studies_that_train_their_candidates_are_prescreened(tmp_path):
+    """The naswot pre-screen of 500 was the best pipeline measured against NAS-Bench-Macro at
+    equal CPU (benchmarks/results/search_vs_truth.json; README "Whole searches judged by
+    NAS-Bench-Macro"), so it is the default wherever candidates are trained."""
+    assert SearchOptions().prescreen is None and DEFAULT_CANDIDATES == 500
+    assert default_candidates(None, trained=True, fresh=True) == 500
+    assert default_candidates(None, trained=False, fresh=True) == 0  # a table or a supernet
+    assert default_candidates(None, trained=True, fresh=False) == 0  # resuming an old study
+    assert default_candidates(0, trained=True, fresh=True) == 0
+    assert default_candidates(7, trained=False, fresh=False) == 7
+    run_search(tiny_search_options(tmp_path, study={"trials": 1, "name": "old"}), progress=False)
+    resumed = run_search(tiny_search_options(tmp_path, prescreen=None,
+                                             study={"trials": 2, "name": "old"}), progress=False)
+    assert resumed.summary["trials"]["finished"] == 2
+    assert DONE_KEY not in resumed.study.user_attrs  # began without one, resumes without one
+    assert not any("prescreen" in t.user_attrs for t in resumed.study.get_trials())

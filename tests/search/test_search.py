@@ -175,8 +175,8 @@ def test_proxy_warnings_name_the_resolution_that_sees_every_kernel_choice():
 
 
 def test_search_warns_once_per_blind_stage(cli):
-    common = ["search", "--space", "tiny", "--flops", "5M", "--slack", "4", "--trials", "1",
-              "--epochs", "1", "--threads", "1", "--train-size", "200"]
+    common = ["search", "--space", "tiny", "--flops", "5M", "--slack", "4", "--prescreen", "0",
+              "--trials", "1", "--epochs", "1", "--threads", "1", "--train-size", "200"]
     result = cli(*common, "--proxy-strides-removed", "0")
     assert result.returncode == 0, result.stderr
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]

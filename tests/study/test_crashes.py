@@ -10,8 +10,8 @@ from optuna.trial import TrialState
 from nas.study import RETRY_KEY, fail_reason
 from tests.conftest import run_cli_here, start_cli, study_at
 
-TINY = ["search", "--space", "tiny", "--flops", "5M", "--slack", "4", "--threads", "1",
-        "--train-size", "400"]
+TINY = ["search", "--space", "tiny", "--flops", "5M", "--slack", "4", "--prescreen", "0",
+        "--threads", "1", "--train-size", "400"]
 NAME = "tiny-digits-5M-soft"
 
 

@@ -16,8 +16,8 @@ from optuna.trial import TrialState
 from nas.study import RETRY_KEY, fail_reason
 from tests.conftest import ROOT, run_cli_here, study_at
 
-TINY = ["search", "--space", "tiny", "--flops", "5M", "--slack", "4", "--threads", "1",
-        "--train-size", "400", "--epochs", "4", "--trials", "3"]
+TINY = ["search", "--space", "tiny", "--flops", "5M", "--slack", "4", "--prescreen", "0",
+        "--threads", "1", "--train-size", "400", "--epochs", "4", "--trials", "3"]
 
 
 def storage_of(kind: str, tmp_path, request) -> tuple[list[str], str]:

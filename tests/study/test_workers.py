@@ -5,8 +5,8 @@ from optuna.trial import TrialState
 from nas.study import worker_threads
 from tests.conftest import start_cli, study_at
 
-TINY = ["search", "--space", "tiny", "--flops", "5M", "--slack", "4", "--epochs", "1",
-        "--train-size", "400"]
+TINY = ["search", "--space", "tiny", "--flops", "5M", "--slack", "4", "--prescreen", "0",
+        "--epochs", "1", "--train-size", "400"]
 
 
 def finished(trials):
