@@ -1,4 +1,4 @@
-"""The search objectives, and the short labels that study names are made of (data spec,
+"""The search objectives, the default pre-screen size, and the short labels that study names are made of (data spec,
 FLOPs, latency). How a candidate is scored (:class:`nas.scoring.ProxySettings`) is
 :mod:`nas.scoring`'s."""
 
@@ -8,6 +8,10 @@ from nas.data import data_slug  # noqa: F401 - re-exported as nas.search.data_sl
 
 
 OBJECTIVES = ("single", "multi")
+DEFAULT_CANDIDATES = 500
+"""Candidates a new search whose candidates are trained pre-screens by default (see
+:func:`nas.search.default_candidates`); kept here, where the command line can read it without
+importing torch."""
 
 
 def flops_label(flops: float) -> str:

@@ -22,10 +22,10 @@ import optuna
 
 from nas.arch import Arch, to_dict
 from nas.scoring import get_data, proxy_arch, zero_cost_scores
+from nas.search._options import DEFAULT_CANDIDATES
 from nas.space import Space
 
 DONE_KEY = "nas.prescreen"
-DEFAULT_CANDIDATES = 500
 
 
 def default_candidates(requested: int | None, *, trained: bool, fresh: bool) -> int:
