@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 import numpy
 import optuna
+import torch
 
 from nas.arch import Arch, to_dict
 from nas.scoring import get_data, proxy_arch, zero_cost_scores
@@ -50,6 +51,8 @@ def prescreen(study: optuna.Study, space: Space, *, candidates: int, proxy_name:
     pre-screening. Call it under the study lock."""
     if DONE_KEY in study.user_attrs:
         return []
+    if proxy.train.threads is not None:  # --threads, as the trials' training will set it
+        torch.set_num_threads(proxy.train.threads)
     rng = numpy.random.default_rng([seed, candidates])
     data = get_data(proxy, resolution=proxy.resolution, seed=seed)
     seen: set[str] = set()

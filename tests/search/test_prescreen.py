@@ -46,3 +46,22 @@ def test_by_default_only_new_studies_that_train_their_candidates_are_prescreened
     assert resumed.summary["trials"]["finished"] == 2
     assert DONE_KEY not in resumed.study.user_attrs  # began without one, resumes without one
     assert not any("prescreen" in t.user_attrs for t in resumed.study.get_trials())
+
+
+def test_the_prescreen_runs_on_the_threads_the_search_was_given(tmp_path):
+    import optuna
+    import torch
+
+    from nas.search import prescreen
+    from nas.space import load_space
+
+    options = tiny_search_options(tmp_path, train={"threads": 1})
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        study = optuna.create_study(direction="maximize")
+        queued = prescreen(study, load_space("tiny"), candidates=3, proxy_name="naswot",
+                           proxy=options.proxy, feasible=lambda arch: True, trials=4, seed=0)
+        assert len(queued) == 1 and torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
