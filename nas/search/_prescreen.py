@@ -29,6 +29,12 @@ from nas.space import Space
 DONE_KEY = "nas.prescreen"
 
 
+def is_new(study: optuna.Study) -> bool:
+    """Whether ``study`` holds no trials but queued ones (a baseline, say): nothing has run."""
+    waiting = optuna.trial.TrialState.WAITING
+    return all(trial.state == waiting for trial in study.get_trials(deepcopy=False))
+
+
 def default_candidates(requested: int | None, *, trained: bool, fresh: bool) -> int:
     """How many candidates a search pre-screens: ``requested`` if given; otherwise
     :data:`DEFAULT_CANDIDATES` for a ``fresh`` study (no trials but queued ones) whose
@@ -47,8 +53,9 @@ def queued_count(candidates: int, trials: int) -> int:
 def prescreen(study: optuna.Study, space: Space, *, candidates: int, proxy_name: str,
               proxy, feasible: Callable[[Arch], bool], trials: int, seed: int) -> list[dict]:
     """Score ``candidates`` random architectures that are ``feasible`` (within the budget) with
-    ``proxy_name`` and queue the best; return what was queued (params and score), or nothing if this study already had its
-    pre-screening. Call it under the study lock."""
+    ``proxy_name`` (on ``proxy.train.threads`` when set) and queue the best; return what was
+    queued (params and score), or nothing if this study already had its pre-screening. Call it
+    under the study lock."""
     if DONE_KEY in study.user_attrs:
         return []
     if proxy.train.threads is not None:  # --threads, as the trials' training will set it

@@ -27,7 +27,7 @@ from nas.cost import measure_latency
 from nas.scoring import ZERO_COST_PROXIES, ProxySettings, blind_choices, faithful_resolution
 from nas.scoring import CALIBRATION_IMAGES, SupernetFile, get_data, load_supernet
 from nas.scoring import Table, open_table, score_inherited, table_path, train_candidate
-from nas.search._prescreen import default_candidates, prescreen
+from nas.search._prescreen import default_candidates, is_new, prescreen
 from nas.search._options import OBJECTIVES, data_slug, flops_label, latency_label
 from nas.search._reward import Reward
 from nas.search._summary import search_summary, write_best
@@ -57,9 +57,8 @@ class SearchOptions:
             mode, and is recorded but never trained (it could not win).
         objective: ``single`` (the reward) or ``multi`` (accuracy ↑, FLOPs ↓ with NSGA-II).
         baseline: enqueue the space's baseline (e.g. EfficientNet-B0) as the first trial.
-        prescreen: score this many random feasible candidates with a zero-cost proxy first and
-            queue the best (0: off; ``None``: 500 for a new study whose candidates are trained,
-            else 0; see :mod:`nas.search._prescreen`).
+        prescreen: candidates scored with a zero-cost proxy before the first trial, the best
+            queued (0: off; ``None``: 500 for a new study that trains; see ``_prescreen``).
         prescreen_proxy: the zero-cost proxy that scores them (``naswot``: τ 0.64 within
             NAS-Bench-Macro's FLOP band, zico 0.10; ``benchmarks/truth_fidelity.py``).
         confirm: after the trials, train the K feasible trials with the highest reward again
@@ -355,8 +354,7 @@ def _score_with_supernet(prepared: Prepared, trial: optuna.Trial, target, spent:
                             channels_last=options.proxy.train.channels_last)
     for key, value in (("fidelity", "supernet"), ("proxy_resolution", data.resolution),
                        ("proxy_params", score.proxy_params), ("accuracy", score.accuracy),
-                       ("score_seconds", score.seconds),
-                       ("score_cpu_seconds", score.cpu_seconds)):
+                       ("score_seconds", score.seconds), ("score_cpu_seconds", score.cpu_seconds)):
         trial.set_user_attr(key, value)
     value = prepared.reward(score.accuracy, spent)
     trial.set_user_attr("reward", value)
@@ -406,9 +404,8 @@ def run_search(options: SearchOptions, *, progress: bool = True,
         prepared.space, options.proxy.resolution, options.proxy.strides_removed)
     for line in warnings if log is not None else ():
         log(f"warning: {line}")
-    waiting = optuna.trial.TrialState.WAITING  # a new study holds at most queued trials
-    candidates = default_candidates(options.prescreen, trained=not answered, fresh=all(
-        trial.state == waiting for trial in prepared.study.get_trials(deepcopy=False)))
+    candidates = default_candidates(options.prescreen, trained=not answered,
+                                    fresh=is_new(prepared.study))
     if candidates:
         with study_lock(options.study.storage, options.study.root, prepared.name):
             queued = prescreen(prepared.study, prepared.space, candidates=candidates,
