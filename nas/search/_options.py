@@ -1,6 +1,6 @@
-"""The search objectives, the default pre-screen size, and the short labels that study names are made of (data spec,
-FLOPs, latency). How a candidate is scored (:class:`nas.scoring.ProxySettings`) is
-:mod:`nas.scoring`'s."""
+"""The search objectives, the default pre-screen size, and the short labels that study names are
+made of (data spec, FLOPs, latency). How a candidate is scored
+(:class:`nas.scoring.ProxySettings`) is :mod:`nas.scoring`'s."""
 
 from __future__ import annotations
 
