@@ -65,3 +65,16 @@ def test_the_prescreen_runs_on_the_threads_the_search_was_given(tmp_path):
         assert len(queued) == 1 and torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_a_study_with_only_a_queued_baseline_is_still_new():
+    """`--baseline` queues B0 before the pre-screen runs: that study must still get it."""
+    import optuna
+
+    from nas.search._prescreen import is_new
+
+    study = optuna.create_study(direction="maximize")
+    study.enqueue_trial({"x": 1.0})
+    assert is_new(study)
+    study.optimize(lambda trial: trial.suggest_float("x", 0.0, 2.0), n_trials=1)
+    assert not is_new(study)
