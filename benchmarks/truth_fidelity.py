@@ -17,7 +17,10 @@ Signals and the networks they are measured on:
   band's FLOPs and 20 over the whole space, interleaved so that any prefix is a usable sample —
   and a second seed on every sixth of them (the proxy's own noise);
 - every zero-cost proxy (synflow, naswot, grad_norm, zico, at the network's own 32 px, full
-  width, seed 0): the sample first, then every other network in a fixed shuffled order.
+  width, seed 0): the sample first, then every other network in a fixed shuffled order;
+  ``--zero-cost-proxies naswot`` measures only those named (the others can follow later);
+  ``--zero-cost-at search`` scores the network as ``nas search``'s pre-screen does (the
+  default proxy's width 0.5, first stride removed), in ``zero_cost_search/``.
 
 Resumable shards: ``--shard I/N`` takes every N-th job; each measurement is a small JSON file
 under ``benchmarks/results/truth_fidelity/`` (zero-cost scores in one file per 100 networks),
@@ -139,8 +142,15 @@ def proxy_path(name: str, settings: ProxySettings, key: str, seed: int) -> Path:
     return FOLDER / "proxy" / f"{name}-{digest(identity, key, seed)}.json"
 
 
-def zero_cost_path(chunk: int) -> Path:
-    return FOLDER / "zero_cost" / f"chunk-{chunk:03d}.json"
+ZERO_COST_AT = {  # where a zero-cost proxy scores the network: folder, width, strides removed
+    "full": ("zero_cost", 1.0, 0),  # the network itself at 32 px
+    "search": ("zero_cost_search", ProxySettings(data="digits").width,  # as nas search's
+               ProxySettings(data="digits").strides_removed),  # pre-screen scores it
+}
+
+
+def zero_cost_path(chunk: int, at: str = "full") -> Path:
+    return FOLDER / ZERO_COST_AT[at][0] / f"chunk-{chunk:03d}.json"
 
 
 def zero_cost_order(found: dict, chosen: list[str]) -> list[str]:
@@ -169,7 +179,8 @@ def run(args, found: dict, chosen: list[str]) -> None:
         if number % shards != shard:
             continue
         if name == "zero-cost":
-            score_chunk(key, order, found, threads=args.threads)
+            score_chunk(key, order, found, names=args.zero_cost_proxies,
+                        at=args.zero_cost_at)
             continue
         if name == "supernet":
             score_supernet_chunk(supernet, key, order, found, threads=args.threads)
@@ -186,25 +197,36 @@ def run(args, found: dict, chosen: list[str]) -> None:
               f"{found[key]['truth']:.4f}), {result['cpu_seconds']:.0f} CPU-s", flush=True)
 
 
-def score_chunk(chunk: int, order: list[str], found: dict, *, threads: int) -> None:
-    path = zero_cost_path(chunk)
+def score_chunk(chunk: int, order: list[str], found: dict, *, names: list[str],
+                at: str) -> None:
+    """Score the chunk's networks with the zero-cost proxies ``names`` not yet recorded.
+
+    An entry holds each proxy's score, ``names`` (those measured) and ``cpu_seconds`` (their
+    CPU together); entries written before ``names`` was recorded hold all four proxies."""
+    path = zero_cost_path(chunk, at)
+    _, width, strides_removed = ZERO_COST_AT[at]
     document = json.loads(path.read_text()) if path.exists() else {"scores": {}}
     keys = order[chunk * ZERO_COST_CHUNK:(chunk + 1) * ZERO_COST_CHUNK]
-    settings = ProxySettings(data=f"npz:{ROOT / DATA}", width=1.0, strides_removed=0)
+    settings = ProxySettings(data=f"npz:{ROOT / DATA}", width=width,
+                             strides_removed=strides_removed)
     data = get_data(settings, resolution=32, seed=SEED)
     for done, key in enumerate(keys, start=1):
-        if key in document["scores"]:
+        entry = document["scores"].get(key, {})
+        missing = [name for name in names if name not in entry]
+        if not missing:
             continue
         arch = proxy_arch(found[key]["arch"], num_classes=data.num_classes, resolution=32,
-                          width=1.0)
+                          width=width, strides_removed=strides_removed)
         cpu = time.process_time()
-        scores = zero_cost_scores(arch, data, names=ZERO_COST_PROXIES, seed=SEED)
-        document["scores"][key] = {**scores,
-                                   "cpu_seconds": round(time.process_time() - cpu, 3)}
+        scores = zero_cost_scores(arch, data, names=missing, seed=SEED)
+        measured = entry.get("names", list(ZERO_COST_PROXIES) if entry else [])
+        document["scores"][key] = {**entry, **scores, "names": measured + missing,
+                                   "cpu_seconds": round(entry.get("cpu_seconds", 0.0)
+                                                        + time.process_time() - cpu, 3)}
         if done % 10 == 0 or done == len(keys):
             write_json(path, document)
     write_json(path, document)
-    print(f"zero-cost chunk {chunk}: {len(document['scores'])} networks", flush=True)
+    print(f"zero-cost ({at}) chunk {chunk}: {len(document['scores'])} networks", flush=True)
 
 
 def supernet_options(epochs: int, *, threads: int, resume: bool) -> SupernetOptions:
@@ -256,15 +278,16 @@ def score_supernet_chunk(file, chunk: int, order: list[str], found: dict, *,
 
 
 def load_results(found: dict) -> tuple[dict, dict]:
-    """(trained proxies: protocol -> seed -> key -> accuracy, zero-cost: key -> scores)."""
+    """(trained proxies: protocol -> seed -> key -> record, zero-cost: where -> key -> scores)."""
     proxies: dict = {}
     for path in sorted((FOLDER / "proxy").glob("*.json")):
         document = json.loads(path.read_text())
         proxies.setdefault(document["protocol"], {}).setdefault(document["seed"], {})[
             document["network"]] = document
-    zero = {}
-    for path in sorted((FOLDER / "zero_cost").glob("*.json")):
-        zero.update(json.loads(path.read_text())["scores"])
+    zero = {at: {} for at in ZERO_COST_AT}
+    for at, (folder, _, _) in ZERO_COST_AT.items():
+        for path in sorted((FOLDER / folder).glob("*.json")):
+            zero[at].update(json.loads(path.read_text())["scores"])
     return proxies, zero
 
 
@@ -283,7 +306,8 @@ def judged(name: str, values: dict[str, float], found: dict, *, cost: float | No
 
 
 def summarise(found: dict, chosen: list[str]) -> None:
-    proxies, zero = load_results(found)
+    proxies, zero_at = load_results(found)
+    zero = zero_at["full"]
     rows, scatter = [], {}
     everything = list(found)
     for name, attribute in (("FLOPs", "flops"), ("params", "params")):
@@ -362,13 +386,15 @@ def summarise(found: dict, chosen: list[str]) -> None:
                                      [make(key) for key in scored])
             rows.append(judged(f"learned predictor, k = {k}, {label} (zero-cost networks)",
                                dict(zip(scored, predicted)), found, cost=None))
-    for name in ZERO_COST_PROXIES:
-        values = {key: scores[name] for key, scores in zero.items()}
-        cost = statistics.fmean(scores["cpu_seconds"] for scores in zero.values()) if zero \
-            else None
-        rows.append(judged(f"zero-cost {name}", values, found,
-                           cost=round(cost / len(ZERO_COST_PROXIES), 2) if cost else None))
-        scatter[f"zero-cost {name}"] = values
+    for (at, measured_at), name in itertools.product(zero_at.items(), ZERO_COST_PROXIES):
+        values = {key: scores[name] for key, scores in measured_at.items() if name in scores}
+        if not values:
+            continue
+        per_proxy = [scores["cpu_seconds"] / len(scores.get("names", ZERO_COST_PROXIES))
+                     for scores in measured_at.values() if name in scores]
+        label = f"zero-cost {name}" + ("" if at == "full" else ", as the search's pre-screen")
+        rows.append(judged(label, values, found, cost=round(statistics.fmean(per_proxy), 2)))
+        scatter[label] = values
     table_rows = [{"signal": row["signal"], "n (all)": row["all"].get("n"),
                    "tau (all)": row["all"].get("kendall"),
                    "tau 95% CI (all)": row["all"].get("kendall_ci"),
@@ -440,6 +466,13 @@ def main() -> None:
                         help=f"trained-proxy protocols among "
                              f"{', '.join(protocols('digits'))}, or none")
     parser.add_argument("--zero-cost", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--zero-cost-proxies", type=lambda text: text.split(","),
+                        default=list(ZERO_COST_PROXIES),
+                        help=f"which zero-cost proxies to measure, among "
+                             f"{', '.join(ZERO_COST_PROXIES)} (default: all)")
+    parser.add_argument("--zero-cost-at", choices=sorted(ZERO_COST_AT), default="full",
+                        help="score the network itself (full) or as nas search's pre-screen "
+                             "does (search: the default proxy's width and strides)")
     parser.add_argument("--supernet-epochs", type=int, default=0,
                         help="train the supernet to this many epochs (shard 0), then score "
                              "every network with it; 0: off")

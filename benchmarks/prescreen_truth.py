@@ -1,0 +1,143 @@
+"""Pre-screen against the truth: which network does a zero-cost pre-screen of K random
+candidates pick, and how good is the short list it queues, judged by NAS-Bench-Macro without
+training anything?
+
+``nas search`` pre-screens by default: it draws K random candidates within the budget's slack
+(FLOPs <= T × 1.1; fvcore FLOPs at 32 px, one fused multiply-add = one FLOP), scores each with
+naswot at the proxy's geometry, and queues the best ``max(1, min(K // 10, trials // 2))`` — 5
+for the 10-trial searches of ``search_vs_truth.py`` — as its first trials, which trained proxies
+then judge. This script replays only the draw and the ranking, many times, on the scores
+``truth_fidelity.py`` measured for every network (``--zero-cost-at full``: the network itself;
+``search``: as the pre-screen scores it), so it separates two questions the end-to-end runs
+mix: is the short list good (its best network by the truth, what a perfect judge of the queue
+would pick), and is the pre-screen's own first pick good?
+
+Draws follow the search: random parameters, duplicates dropped, so each network is weighted by
+how many parameter settings give it (``skip`` layers make several settings one network). Each
+pick is judged as ``search_vs_truth.py`` judges a winner: the percentile of its true accuracy
+(the table's mean over 3 full CIFAR-10 trainings; Su et al., CVPR 2021, Apache-2.0;
+``../shared/data/nasbench_macro/``) among the networks with FLOPs <= T; >= 99 is the top 1 %.
+Rankers: naswot (each setting measured), FLOPs (largest first, the anchor), a random order
+(no signal) and the truth itself (the ceiling K allows). CPU: K × the mean measured CPU-seconds
+of one naswot score (one thread, the other core busy); the table's networks cost nothing here.
+
+Needs the scores of every network within the slack; with fewer it draws from those scored and
+says so (``coverage`` in the JSON). Writes benchmarks/results/prescreen_truth.json.
+
+Usage: .venv/bin/python benchmarks/prescreen_truth.py [--draws 2000] [--targets 52,66]
+       [--candidates 50,100,250,500,1000,2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import statistics
+import sys
+from pathlib import Path
+
+import numpy
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import report  # noqa: E402
+from truth_fidelity import (DATA, TABLE, ZERO_COST_AT, load_results,  # noqa: E402
+                            networks)
+
+from nas.scoring import network_key, open_table  # noqa: E402
+from nas.space import load_space  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SLACK, QUEUED_TRIALS, SEED = 0.1, 10, 0
+
+
+def multiplicity(space) -> dict[str, int]:
+    """How many parameter settings of ``space`` give each distinct network."""
+    parameters = space.parameters()
+    counts: dict[str, int] = {}
+    for values in itertools.product(*parameters.values()):
+        key = network_key(space.arch(dict(zip(parameters, values))))
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def replay(order: numpy.ndarray, truth: numpy.ndarray, weights: numpy.ndarray,
+           feasible_truth: numpy.ndarray, *, candidates: int, draws: int,
+           rng: numpy.random.Generator) -> dict:
+    """Draw ``candidates`` networks ``draws`` times; rank each draw by ``order`` (higher first);
+    judge the first pick and the best of the queued short list by their true accuracy."""
+    queued = max(1, min(candidates // 10, QUEUED_TRIALS // 2))
+    sorted_feasible = numpy.sort(feasible_truth)
+    first, best = [], []
+    for _ in range(draws):
+        chosen = rng.choice(len(truth), size=candidates, replace=False, p=weights)
+        ranked = chosen[numpy.argsort(-order[chosen], kind="stable")]
+        first.append(truth[ranked[0]])
+        best.append(truth[ranked[:queued]].max())
+
+    def judged(values):
+        values = numpy.array(values)
+        percentile = 100 * numpy.searchsorted(sorted_feasible, values, side="left") \
+            / len(sorted_feasible)
+        return {"mean accuracy %": round(100 * float(values.mean()), 2),
+                "mean percentile": round(float(percentile.mean()), 1),
+                "P(top 1 %)": round(float(numpy.mean(percentile >= 99)), 3)}
+
+    return {"queued": queued, "first pick": judged(first), "best queued": judged(best)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--draws", type=int, default=2000)
+    parser.add_argument("--targets", type=lambda text: [int(float(item) * 1e6)
+                                                        for item in text.split(",")],
+                        default=[52_000_000, 66_000_000], help="in millions of FLOPs")
+    parser.add_argument("--candidates", type=lambda text: [int(item) for item in text.split(",")],
+                        default=[50, 100, 250, 500, 1000, 2000])
+    args = parser.parse_args()
+    space = load_space("nasbench_macro")
+    found = networks(space, open_table(str(ROOT / TABLE), space))
+    counts = multiplicity(space)
+    _, zero_at = load_results(found)
+    rows, coverage = [], {}
+    for target, at in itertools.product(args.targets, ZERO_COST_AT):
+        scores = zero_at[at]
+        within = [key for key in found if found[key]["flops"] <= target * (1 + SLACK)]
+        scored = [key for key in within if "naswot" in scores.get(key, {})]
+        coverage[f"{target} {at}"] = {"within slack": len(within), "scored": len(scored)}
+        if len(scored) < max(args.candidates):
+            print(f"skipped T = {target / 1e6:.0f} M, naswot at {at}: {len(scored)} of "
+                  f"{len(within)} networks within the slack scored", file=sys.stderr)
+            continue
+        truth = numpy.array([found[key]["truth"] for key in scored])
+        weights = numpy.array([counts[key] for key in scored], dtype=float)
+        weights /= weights.sum()
+        feasible_truth = numpy.array([item["truth"] for item in found.values()
+                                      if item["flops"] <= target])
+        cost = statistics.fmean(scores[key]["cpu_seconds"] / len(scores[key].get(
+            "names", ("synflow", "naswot", "grad_norm", "zico"))) for key in scored)
+        rankers = {f"naswot ({at})": numpy.array([scores[key]["naswot"] for key in scored]),
+                   "FLOPs": numpy.array([found[key]["flops"] for key in scored], dtype=float),
+                   "random order": numpy.random.default_rng(SEED).random(len(scored)),
+                   "truth (ceiling)": truth}
+        if at != "full":  # the anchors do not depend on where naswot was measured
+            rankers = {name: order for name, order in rankers.items() if name.startswith("naswot")}
+        for (name, order), candidates in itertools.product(rankers.items(), args.candidates):
+            result = replay(order, truth, weights, feasible_truth, candidates=candidates,
+                            draws=args.draws, rng=numpy.random.default_rng([SEED, candidates]))
+            rows.append({
+                "T (M FLOPs)": target // 1_000_000, "ranker": name, "K": candidates,
+                "CPU-s": round(candidates * cost) if name.startswith("naswot") else 0,
+                "queued": result["queued"],
+                **{f"first: {label}": value for label, value in result["first pick"].items()},
+                **{f"queue best: {label}": value
+                   for label, value in result["best queued"].items()}})
+    report("prescreen_truth",
+           f"Pre-screen replayed on NAS-Bench-Macro ({args.draws} draws; accuracy percentile "
+           f"among networks with fvcore FLOPs <= T at 32 px; top 1 % = percentile >= 99)",
+           rows, {"table": TABLE, "scores_measured_on": DATA, "draws": args.draws,
+                  "slack": SLACK, "coverage": coverage,
+                  "citation": "Su et al., CVPR 2021 (NAS-Bench-Macro)"})
+
+
+if __name__ == "__main__":
+    main()
