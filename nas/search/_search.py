@@ -27,7 +27,7 @@ from nas.cost import measure_latency
 from nas.scoring import ZERO_COST_PROXIES, ProxySettings, blind_choices, faithful_resolution
 from nas.scoring import CALIBRATION_IMAGES, SupernetFile, get_data, load_supernet
 from nas.scoring import Table, open_table, score_inherited, table_path, train_candidate
-from nas.search._prescreen import default_candidates, is_new, prescreen
+from nas.search._prescreen import DONE_KEY, default_candidates, is_new, prescreen
 from nas.search._options import OBJECTIVES, data_slug, flops_label, latency_label
 from nas.search._reward import Reward
 from nas.search._summary import search_summary, write_best
@@ -59,8 +59,7 @@ class SearchOptions:
         baseline: enqueue the space's baseline (e.g. EfficientNet-B0) as the first trial.
         prescreen: candidates scored with a zero-cost proxy before the first trial, the best
             queued (0: off; ``None``: 500 for a new study that trains; see ``_prescreen``).
-        prescreen_proxy: the zero-cost proxy that scores them (``naswot``: τ 0.64 within
-            NAS-Bench-Macro's FLOP band, zico 0.10; ``benchmarks/truth_fidelity.py``).
+        prescreen_proxy: the zero-cost proxy that scores them (the measured best; ``_prescreen``).
         confirm: after the trials, train the K feasible trials with the highest reward again
             with another seed; the winner is the best mean reward over seeds among them, and
             summaries mark the trials within seed noise of it (0: off; single objective only).
@@ -433,6 +432,7 @@ def run_search(options: SearchOptions, *, progress: bool = True,
     run.summary = search_summary(run, extra={**target,
                                              "reward": options.reward,
                                              "proxy_warnings": warnings,
+                                             "prescreen": run.study.user_attrs.get(DONE_KEY),
                                              "supernet": options.supernet,
                                              "evaluate": options.evaluate})
     return run

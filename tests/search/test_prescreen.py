@@ -16,6 +16,7 @@ def test_prescreen_queues_the_best_scored_feasible_candidates_once(tmp_path):
     assert ranks == [1, 2] and scores == sorted(scores, reverse=True)
     assert all(t.user_attrs["flops"] <= 5_000_000 * 1.1 for t in queued)  # only feasible ones
     assert run.study.user_attrs[DONE_KEY] == {"proxy": "synflow", "candidates": 20, "queued": 2}
+    assert run.summary["prescreen"] == run.study.user_attrs[DONE_KEY]  # in nas search --json
     more = run_search(tiny_search_options(tmp_path, prescreen=20, prescreen_proxy="synflow",
                                           slack=0.1, study={"trials": 5, "name": "pre"}),
                       progress=False)
@@ -45,6 +46,7 @@ def test_by_default_only_new_studies_that_train_their_candidates_are_prescreened
                                              study={"trials": 2, "name": "old"}), progress=False)
     assert resumed.summary["trials"]["finished"] == 2
     assert DONE_KEY not in resumed.study.user_attrs  # began without one, resumes without one
+    assert resumed.summary["prescreen"] is None
     assert not any("prescreen" in t.user_attrs for t in resumed.study.get_trials())
 
 
