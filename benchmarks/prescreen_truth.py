@@ -22,8 +22,8 @@ Rankers: naswot (each setting measured), FLOPs (largest first, the anchor), a ra
 (no signal) and the truth itself (the ceiling K allows). CPU: K × the mean measured CPU-seconds
 of one naswot score (one thread, the other core busy); the table's networks cost nothing here.
 
-Needs the scores of every network within the slack; with fewer it draws from those scored and
-says so (``coverage`` in the JSON). Writes benchmarks/results/prescreen_truth.json.
+Needs the scores of every network within the slack: a target and setting with fewer are skipped
+(``coverage`` in the JSON says how many). Writes benchmarks/results/prescreen_truth.json.
 
 Usage: .venv/bin/python benchmarks/prescreen_truth.py [--draws 2000] [--targets 52,66]
        [--candidates 50,100,250,500,1000,2000]
@@ -65,14 +65,15 @@ def multiplicity(space) -> dict[str, int]:
 def replay(order: numpy.ndarray, truth: numpy.ndarray, weights: numpy.ndarray,
            feasible_truth: numpy.ndarray, *, candidates: int, draws: int,
            rng: numpy.random.Generator) -> dict:
-    """Draw ``candidates`` networks ``draws`` times; rank each draw by ``order`` (higher first);
-    judge the first pick and the best of the queued short list by their true accuracy."""
+    """Draw ``candidates`` networks ``draws`` times; rank each draw by ``order`` (higher first;
+    ``None``: the draw's own random order); judge the first pick and the best of the queued
+    short list by their true accuracy."""
     queued = max(1, min(candidates // 10, QUEUED_TRIALS // 2))
     sorted_feasible = numpy.sort(feasible_truth)
     first, best = [], []
     for _ in range(draws):
         chosen = rng.choice(len(truth), size=candidates, replace=False, p=weights)
-        ranked = chosen[numpy.argsort(-order[chosen], kind="stable")]
+        ranked = chosen if order is None else chosen[numpy.argsort(-order[chosen], kind="stable")]
         first.append(truth[ranked[0]])
         best.append(truth[ranked[:queued]].max())
 
@@ -148,7 +149,7 @@ def main() -> None:
         within = [key for key in found if found[key]["flops"] <= target * (1 + SLACK)]
         scored = [key for key in within if "naswot" in scores.get(key, {})]
         coverage[f"{target} {at}"] = {"within slack": len(within), "scored": len(scored)}
-        if len(scored) < max(args.candidates):
+        if len(scored) < len(within):  # a partial draw would favour the networks scored first
             print(f"skipped T = {target / 1e6:.0f} M, naswot at {at}: {len(scored)} of "
                   f"{len(within)} networks within the slack scored", file=sys.stderr)
             continue
@@ -161,11 +162,13 @@ def main() -> None:
             "names", ("synflow", "naswot", "grad_norm", "zico"))) for key in scored)
         rankers = {f"naswot ({at})": numpy.array([scores[key]["naswot"] for key in scored]),
                    "FLOPs": numpy.array([found[key]["flops"] for key in scored], dtype=float),
-                   "random order": numpy.random.default_rng(SEED).random(len(scored)),
+                   "random order": None,
                    "truth (ceiling)": truth}
         if at != "full":  # the anchors do not depend on where naswot was measured
             rankers = {name: order for name, order in rankers.items() if name.startswith("naswot")}
         for (name, order), candidates in itertools.product(rankers.items(), args.candidates):
+            if candidates > len(scored):  # more than the networks within the slack
+                continue
             result = replay(order, truth, weights, feasible_truth, candidates=candidates,
                             draws=args.draws, rng=numpy.random.default_rng([SEED, candidates]))
             rows.append({

@@ -369,13 +369,14 @@ def summarise(found: dict, chosen: list[str]) -> None:
                                  [row(key) for key in rest])
         rows.append(judged(f"learned predictor, k = {k} trained proxies",
                            dict(zip(rest, predicted)), found, cost=None))
-        if k == PREDICTOR_K[0]:  # controls: the same features fitted on other targets
-            rows.append(judged(f"learned predictor, k = {k}, architecture only, fitted on the "
-                               f"table's truth of the same networks (control)", dict(zip(
-                                   rest, predict_from([features[key] for key in train],
-                                                      [found[key]["truth"] for key in train],
-                                                      [features[key] for key in rest]))),
-                               found, cost=None))
+        # controls: the same features fitted on other targets (the truth: every k)
+        rows.append(judged(f"learned predictor, k = {k}, architecture only, fitted on the "
+                           f"table's truth of the same networks (control)", dict(zip(
+                               rest, predict_from([features[key] for key in train],
+                                                  [found[key]["truth"] for key in train],
+                                                  [features[key] for key in rest]))),
+                           found, cost=None))
+        if k == PREDICTOR_K[0]:
             rows.append(shuffled_control(train, rest, features, first, found, k=k))
         # where the zero-cost scores are measured: do they add to the architecture features?
         scored = [key for key in rest if key in zero]
