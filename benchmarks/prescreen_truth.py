@@ -4,10 +4,9 @@ training anything?
 
 ``nas search`` pre-screens by default: it draws K random candidates within the budget's slack
 (FLOPs <= T × 1.1; fvcore FLOPs at 32 px, one fused multiply-add = one FLOP), scores each with
-naswot (as the network itself since this measurement; before, at the proxy's width 0.5 with
-its first stride removed), and queues the best ``max(1, min(K // 10, trials // 2))`` — 5
-for the 10-trial searches of ``search_vs_truth.py`` — as its first trials, which trained proxies
-then judge. This script replays only the draw and the ranking, many times, on the scores
+naswot at the proxy's geometry (width 0.5, first stride removed), and queues the best
+``max(1, min(K // 10, trials // 2))`` — 5 for the 10-trial searches of ``search_vs_truth.py`` —
+as its first trials, which trained proxies then judge. This script replays only the draw and the ranking, many times, on the scores
 ``truth_fidelity.py`` measured for every network (``--zero-cost-at full``: the network itself;
 ``search``: as the pre-screen scores it), so it separates two questions the end-to-end runs
 mix: is the short list good (its best network by the truth, what a perfect judge of the queue
@@ -21,6 +20,10 @@ pick is judged as ``search_vs_truth.py`` judges a winner: the percentile of its 
 Rankers: naswot (each setting measured), FLOPs (largest first, the anchor), a random order
 (no signal) and the truth itself (the ceiling K allows). CPU: K × the mean measured CPU-seconds
 of one naswot score (one thread, the other core busy); the table's networks cost nothing here.
+
+Kendall τ judges a whole ranking, the pre-screen uses only its top: the script also prints
+both settings' τ (and their difference, paired bootstrap) on every network and within
+truth_fidelity's band, and writes them to benchmarks/results/prescreen_truth_settings.json.
 
 Needs the scores of every network within the slack: a target and setting with fewer are skipped
 (``coverage`` in the JSON says how many). Writes benchmarks/results/prescreen_truth.json.

@@ -26,9 +26,7 @@ Arms, each at every target and seed:
 - ``random``: random search with trained proxies (TPE's first 10 trials are random draws: within
   one CPU-hour the two arms share most of their trials);
 - ``prescreen``: ``nas search --prescreen 500 --trials 10``: naswot scores 500 random feasible
-  candidates at the proxy's geometry (width 0.5, first stride removed: the committed runs
-  were made so; the pre-screen now scores the network itself, ``prescreen_truth.py``), the
-  best 5 are trained first, then TPE's trials;
+  candidates at the proxy's geometry, the best 5 are trained first, then TPE's trials;
 - ``supernet``: ``nas search --supernet`` (TPE on supernet scores), charged a third of the
   supernet's training (one supernet serves an arm's 3 searches) and scoring until what is left
   is the cost of 3 trained proxies (3 × the median of truth_fidelity's, 288 CPU-s: the large

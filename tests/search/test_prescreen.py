@@ -1,5 +1,5 @@
 from nas.search import DEFAULT_CANDIDATES, SearchOptions, default_candidates, run_search
-from nas.scoring import get_data, zero_cost_scores
+from nas.scoring import get_data, proxy_arch, zero_cost_scores
 from nas.search._prescreen import DONE_KEY, queued_count, scored_arch
 from nas.space import load_space
 from tests.conftest import tiny_search_options
@@ -19,13 +19,14 @@ def test_prescreen_queues_the_best_scored_feasible_candidates_once(tmp_path):
     assert all(t.user_attrs["flops"] <= 5_000_000 * 1.1 for t in queued)  # only feasible ones
     assert run.study.user_attrs[DONE_KEY] == {"proxy": "synflow", "candidates": 20, "queued": 2}
     assert run.summary["prescreen"] == run.study.user_attrs[DONE_KEY]  # in nas search --json
-    # each was scored as the network itself (full width, every stride) at the proxy resolution
+    # each was scored at the proxy's geometry (width 0.5, first stride removed, 16 px)
     data = get_data(options.proxy, resolution=options.proxy.resolution, seed=0)
     space = load_space("tiny")
     for trial in queued:
         target = space.arch(space.values(trial.params))
-        arch = scored_arch(target, data)
-        assert arch.resolution == 16 and arch.stages == target.stages
+        arch = scored_arch(target, options.proxy, data)
+        assert arch.resolution == 16 and arch == proxy_arch(
+            target, num_classes=10, resolution=16, width=0.5, strides_removed=1)
         assert zero_cost_scores(arch, data, names=("synflow",), seed=0)["synflow"] == \
             trial.user_attrs["prescreen"]["score"]
     more = run_search(tiny_search_options(tmp_path, prescreen=20, prescreen_proxy="synflow",
