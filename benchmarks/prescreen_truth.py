@@ -45,24 +45,14 @@ from scipy.stats import kendalltau
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import report  # noqa: E402
-from truth_fidelity import (BAND, DATA, TABLE, ZERO_COST_AT, load_results,  # noqa: E402
-                            networks)
+from truth_fidelity import (BAND, DATA, TABLE, ZERO_COST_AT, cpu_per_proxy,  # noqa: E402
+                            load_results, networks)
 
-from nas.scoring import network_key, open_table  # noqa: E402
+from nas.scoring import open_table  # noqa: E402
 from nas.space import load_space  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SLACK, QUEUED_TRIALS, SEED = 0.1, 10, 0
-
-
-def multiplicity(space) -> dict[str, int]:
-    """How many parameter settings of ``space`` give each distinct network."""
-    parameters = space.parameters()
-    counts: dict[str, int] = {}
-    for values in itertools.product(*parameters.values()):
-        key = network_key(space.arch(dict(zip(parameters, values))))
-        counts[key] = counts.get(key, 0) + 1
-    return counts
 
 
 def replay(order: numpy.ndarray, truth: numpy.ndarray, weights: numpy.ndarray,
@@ -144,7 +134,6 @@ def main() -> None:
     args = parser.parse_args()
     space = load_space("nasbench_macro")
     found = networks(space, open_table(str(ROOT / TABLE), space))
-    counts = multiplicity(space)
     _, zero_at = load_results(found)
     rows, coverage = [], {}
     for target, at in itertools.product(args.targets, ZERO_COST_AT):
@@ -157,12 +146,11 @@ def main() -> None:
                   f"{len(within)} networks within the slack scored", file=sys.stderr)
             continue
         truth = numpy.array([found[key]["truth"] for key in scored])
-        weights = numpy.array([counts[key] for key in scored], dtype=float)
+        weights = numpy.array([found[key]["settings"] for key in scored], dtype=float)
         weights /= weights.sum()
         feasible_truth = numpy.array([item["truth"] for item in found.values()
                                       if item["flops"] <= target])
-        cost = statistics.fmean(scores[key]["cpu_seconds"] / len(scores[key].get(
-            "names", ("synflow", "naswot", "grad_norm", "zico"))) for key in scored)
+        cost = statistics.fmean(cpu_per_proxy(scores[key]) for key in scored)
         rankers = {f"naswot ({at})": numpy.array([scores[key]["naswot"] for key in scored]),
                    "FLOPs": numpy.array([found[key]["flops"] for key in scored], dtype=float),
                    "random order": None,

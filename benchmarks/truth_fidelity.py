@@ -97,7 +97,9 @@ def protocols(data: str) -> dict[str, ProxySettings]:
 
 
 def networks(space, table) -> dict[str, dict]:
-    """Every distinct network: key -> arch, FLOPs, params, true mean accuracy, seeds."""
+    """Every distinct network: key -> arch, FLOPs, params, true mean accuracy, seeds, and
+    ``settings``: how many parameter settings of ``space`` build it (``skip`` layers make
+    several one network)."""
     parameters = space.parameters()
     found = {}
     for values in itertools.product(*parameters.values()):
@@ -106,7 +108,9 @@ def networks(space, table) -> dict[str, dict]:
         if key not in found:
             cost = count(arch)
             found[key] = {"arch": arch, "flops": cost.flops, "params": cost.params,
-                          "truth": table.mean_accuracy(arch), "seeds": table.seeds_of(arch)}
+                          "truth": table.mean_accuracy(arch), "seeds": table.seeds_of(arch),
+                          "settings": 0}
+        found[key]["settings"] += 1
     return found
 
 
@@ -142,10 +146,11 @@ def proxy_path(name: str, settings: ProxySettings, key: str, seed: int) -> Path:
     return FOLDER / "proxy" / f"{name}-{digest(identity, key, seed)}.json"
 
 
+_DEFAULT_PROXY = ProxySettings(data="digits")  # only its geometry is read
 ZERO_COST_AT = {  # where a zero-cost proxy scores the network: folder, width, strides removed
     "full": ("zero_cost", 1.0, 0),  # the network itself at 32 px
-    "search": ("zero_cost_search", ProxySettings(data="digits").width,  # as nas search's
-               ProxySettings(data="digits").strides_removed),  # pre-screen scores it
+    "search": ("zero_cost_search", _DEFAULT_PROXY.width,  # as nas search's pre-screen does
+               _DEFAULT_PROXY.strides_removed),
 }
 
 
@@ -277,6 +282,12 @@ def score_supernet_chunk(file, chunk: int, order: list[str], found: dict, *,
     print(f"supernet chunk {chunk}: {len(document['scores'])} networks", flush=True)
 
 
+def cpu_per_proxy(entry: dict) -> float:
+    """CPU-seconds of one zero-cost score in a recorded entry (entries without ``names`` hold
+    all four proxies)."""
+    return entry["cpu_seconds"] / len(entry.get("names", ZERO_COST_PROXIES))
+
+
 def load_results(found: dict) -> tuple[dict, dict]:
     """(trained proxies: protocol -> seed -> key -> record, zero-cost: where -> key -> scores)."""
     proxies: dict = {}
@@ -391,8 +402,7 @@ def summarise(found: dict, chosen: list[str]) -> None:
         values = {key: scores[name] for key, scores in measured_at.items() if name in scores}
         if not values:
             continue
-        per_proxy = [scores["cpu_seconds"] / len(scores.get("names", ZERO_COST_PROXIES))
-                     for scores in measured_at.values() if name in scores]
+        per_proxy = [cpu_per_proxy(scores) for scores in measured_at.values() if name in scores]
         label = f"zero-cost {name}" + ("" if at == "full" else ", as the search's pre-screen")
         rows.append(judged(label, values, found, cost=round(statistics.fmean(per_proxy), 2)))
         scatter[label] = values
