@@ -30,7 +30,7 @@ import numpy
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, report  # noqa: E402
+from _common import RESULTS, report, write_json  # noqa: E402
 
 from nas.arch import encode, to_dict  # noqa: E402
 from nas.cost import count  # noqa: E402
@@ -102,8 +102,7 @@ def main() -> None:
             if key not in measurements:
                 measurements[key] = measure(arch, proxy=proxy, data=data, seed=seed,
                                             threads=args.threads)
-                RESULTS.mkdir(exist_ok=True)
-                path.write_text(json.dumps({"measurements": measurements}, indent=1))
+                write_json(path, {"measurements": measurements})
                 print(f"arch {index} seed {seed}: accuracy "
                       f"{measurements[key]['accuracy']:.4f}, "
                       f"{measurements[key]['cpu_seconds']:.0f} CPU-s", flush=True)

@@ -42,7 +42,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, report  # noqa: E402
+from _common import RESULTS, report, write_json  # noqa: E402
 
 from nas.arch import to_dict  # noqa: E402
 from nas.cost import count  # noqa: E402
@@ -126,9 +126,7 @@ def run(args, archs, settings: dict[str, ProxySettings], names: list[str]) -> No
                          zero_cost=(name == names[1] and repeat == 0))
         document = {"protocol": name, "architecture": index, "repeat": repeat, "seed": seed,
                     **result}
-        temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(document, indent=1))
-        temporary.replace(path)
+        write_json(path, document)
         print(f"{name} arch {index} seed {repeat}: accuracy {result['accuracy']:.4f}, "
               f"{result['cpu_seconds']:.0f} CPU-s", flush=True)
 

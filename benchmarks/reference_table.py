@@ -47,7 +47,7 @@ import numpy
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, report  # noqa: E402
+from _common import RESULTS, report, write_json  # noqa: E402
 
 from nas.arch import to_dict  # noqa: E402
 from nas.cost import count  # noqa: E402
@@ -165,9 +165,7 @@ def run(args, archs, settings: ProxySettings) -> None:
         result = measure(settings, data, archs[index], seed=seed, threads=args.threads)
         document = {"architecture": index, "arch": to_dict(archs[index]), "repeat": repeat,
                     "seed": seed, "protocol": dataclasses.asdict(settings), **result}
-        temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(document, indent=1, default=str))
-        temporary.replace(path)
+        write_json(path, document)
         print(f"arch {index} seed {repeat}: accuracy {result['accuracy']:.4f}, "
               f"{result['cpu_seconds']:.0f} CPU-s", flush=True)
 

@@ -41,7 +41,7 @@ import optuna
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, report  # noqa: E402
+from _common import RESULTS, report, write_json  # noqa: E402
 
 from nas.arch import to_dict  # noqa: E402
 from nas.cost import count  # noqa: E402
@@ -120,8 +120,7 @@ def main() -> None:
             curve += [curve[-1] if curve else float("-inf")] * (args.trials - len(curve))
             curves.setdefault(name, []).append(curve)
             skips.setdefault(name, []).append(sum(t.value is None for t in study.trials))
-            RESULTS.mkdir(exist_ok=True)
-            CACHE.write_text(json.dumps(cache))
+            write_json(CACHE, cache, indent=None)
             print(f"{name} seed {seed}: best {best:.3f}", flush=True)
     random_final = [curve[-1] for curve in curves.get("random", [])]
     rows = []

@@ -55,7 +55,7 @@ from truth_fidelity import networks  # noqa: E402
 from nas._files import atomic_write  # noqa: E402
 from nas.arch import decode  # noqa: E402
 from nas.scoring import open_table  # noqa: E402
-from nas.search import Prepared, Reward, SearchOptions, make_objective  # noqa: E402
+from nas.search import Prepared, SearchOptions, make_objective  # noqa: E402
 from nas.space import load_space  # noqa: E402
 from nas.study import derived_seed, make_pruner, make_sampler  # noqa: E402
 

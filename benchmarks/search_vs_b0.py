@@ -27,7 +27,7 @@ from pathlib import Path
 from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, report  # noqa: E402
+from _common import RESULTS, report, write_json  # noqa: E402
 from rank_fidelity import MEASUREMENTS, SHARED_CIFAR, measure, measurement_path  # noqa: E402
 from rank_fidelity import protocols  # noqa: E402
 
@@ -69,8 +69,7 @@ def main() -> None:
             if not path.exists():
                 result = measure(reference, arch, seed=training_seed, threads=args.workers,
                                  zero_cost=False)
-                path.write_text(json.dumps({"protocol": "reference", "seed": training_seed,
-                                            **result}, indent=1))
+                write_json(path, {"protocol": "reference", "seed": training_seed, **result})
                 print(f"{name} seed {seed}: {result['accuracy']:.4f}", flush=True)
             accuracies.append(json.loads(path.read_text())["accuracy"])
         results[name] = (arch, accuracies)

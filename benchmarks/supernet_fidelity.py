@@ -63,7 +63,6 @@ import argparse
 import dataclasses
 import hashlib
 import json
-import os
 import re
 import statistics
 import sys
@@ -74,7 +73,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import reference_table  # noqa: E402
-from _common import RESULTS, report  # noqa: E402
+from _common import RESULTS, report, write_json  # noqa: E402
 
 from nas.arch import to_dict  # noqa: E402
 from nas.cost import count  # noqa: E402
@@ -120,14 +119,6 @@ def record_path(args) -> Path:
 
 def read_json(path: Path) -> dict:
     return json.loads(path.read_text())
-
-
-def write_json(path: Path, document: dict) -> None:
-    """Atomically: a unique temporary file (two shards may write the same result), replaced."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(document, indent=1, default=str))
-    temporary.replace(path)
 
 
 def result_path(args, signal: str, key: dict) -> Path:

@@ -43,10 +43,10 @@ from pathlib import Path
 from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, report  # noqa: E402
+from _common import RESULTS, report, write_json  # noqa: E402
 from reference_table import (SEEDS, SHARED_CIFAR, _measurement_key, load_table,  # noqa: E402
                              measure, measurements, reference_protocol, table_architectures)
-from supernet_fidelity import SUPERNET_NAME, write_json  # noqa: E402
+from supernet_fidelity import SUPERNET_NAME  # noqa: E402
 
 from nas.arch import encode, from_dict, to_dict  # noqa: E402
 from nas.cost import count  # noqa: E402

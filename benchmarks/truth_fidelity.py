@@ -51,7 +51,6 @@ import dataclasses
 import hashlib
 import itertools
 import json
-import os
 import re
 import statistics
 import sys
@@ -62,7 +61,7 @@ import numpy
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, report  # noqa: E402
+from _common import RESULTS, report, write_json  # noqa: E402
 from reference_table import measure  # noqa: E402
 from supernet_fidelity import shard_argument  # noqa: E402
 
@@ -132,13 +131,6 @@ def sample(found: dict[str, dict]) -> list[str]:
 
 def digest(*parts) -> str:
     return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-def write_json(path: Path, document) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(document, indent=1, default=str))
-    temporary.replace(path)
 
 
 def proxy_path(name: str, settings: ProxySettings, key: str, seed: int) -> Path:
