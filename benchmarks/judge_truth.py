@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import json
 import sys
 from pathlib import Path
 
@@ -45,12 +46,14 @@ import numpy
 from scipy.stats import kendalltau
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import report  # noqa: E402
+from _common import report, write_json  # noqa: E402
+from reference_table import measure  # noqa: E402
 from search_vs_truth import TrainedProxies  # noqa: E402
 from supernet_fidelity import shard_argument  # noqa: E402
-from truth_fidelity import DATA, TABLE, load_results, networks  # noqa: E402
+from truth_fidelity import (DATA, TABLE, load_results, networks, protocols,  # noqa: E402
+                            proxy_path)
 
-from nas.scoring import open_table  # noqa: E402
+from nas.scoring import get_data, open_table  # noqa: E402
 from nas.search import SearchOptions  # noqa: E402
 from nas.space import load_space  # noqa: E402
 
@@ -83,84 +86,146 @@ def by_frequency(lists: list[list[str]]) -> list[str]:
     return [key for key, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
 
 
-def judges(found: dict, naswot: dict[str, float], target: int) -> dict:
-    """Judge name -> function(keys, proxies) -> the picked key (proxies: key -> record)."""
-    reward = SearchOptions(space="nasbench_macro", target_flops=target).reward_function()
+class Proxies:
+    """Trained proxies of one protocol (seed 0) by network key, each trained at most once: the
+    default protocol shares ``search_vs_truth.py``'s cache (and ``truth_fidelity.py``'s
+    sample), the others ``truth_fidelity.py``'s files."""
 
-    def ranks(values: list[float]) -> numpy.ndarray:  # 0 = the best
-        return numpy.argsort(numpy.argsort(-numpy.array(values)))
+    def __init__(self, found: dict, protocol: str, *, threads: int) -> None:
+        self.found, self.protocol, self.threads = found, protocol, threads
+        self.settings = protocols(f"npz:{ROOT / DATA}")[protocol]
+        self.default = TrainedProxies(found, threads=threads) if protocol == "default" else None
+        self.data = None
 
-    def mean_rank(keys, proxies):
-        combined = ranks([naswot[key] for key in keys]) + \
-            ranks([proxies[key]["correct_probability"] for key in keys])
-        return keys[int(numpy.argmin(combined))]  # ties: naswot's order
+    def paths(self, key: str) -> tuple[Path, ...]:
+        if self.default is not None:
+            return self.default.paths(key)
+        return (proxy_path(self.protocol, self.settings, key, SEED),)
 
+    def stored(self, key: str) -> dict | None:
+        for path in self.paths(key):
+            if path.exists():
+                return json.loads(path.read_text())
+        return None
+
+    def train(self, key: str) -> None:
+        if self.stored(key) is not None:
+            return
+        if self.default is not None:
+            self.default.get(key)
+            return
+        if self.data is None:
+            self.data = get_data(self.settings, resolution=self.settings.resolution, seed=SEED)
+        result = measure(self.settings, self.data, self.found[key]["arch"], seed=SEED,
+                         threads=self.threads)
+        write_json(self.paths(key)[0], {
+            "protocol": self.protocol, "network": key, "seed": SEED,
+            "settings": {**self.settings.identity(), "data": DATA}, **result})
+        print(f"  trained {key} ({self.protocol}): proxy {result['accuracy']:.4f}, truth "
+              f"{self.found[key]['truth']:.4f}, {result['cpu_seconds']:.0f} CPU-s", flush=True)
+
+
+def ranks(values: list[float]) -> numpy.ndarray:
+    """0 for the largest value; ties keep the list's order (naswot's)."""
+    return numpy.argsort(numpy.argsort(-numpy.array(values), kind="stable"), kind="stable")
+
+
+def free_judges(found: dict, naswot_full: dict) -> dict:
+    """Judge name -> function(keys) -> the picked key, for judges that train nothing."""
     return {
-        "trained proxy accuracy, soft reward (nas search today)": lambda keys, proxies: max(
-            keys, key=lambda key: reward(proxies[key]["accuracy"], found[key]["flops"])),
-        "trained proxy true-class probability, soft reward": lambda keys, proxies: max(
-            keys, key=lambda key: reward(proxies[key]["correct_probability"],
-                                         found[key]["flops"])),
-        "naswot's first pick (untrained)": lambda keys, proxies: keys[0],
-        "mean rank of naswot and the proxy's probability": mean_rank,
-        "largest FLOPs": lambda keys, proxies: max(keys, key=lambda key: found[key]["flops"]),
-        "truth (ceiling: the best of the 5)": lambda keys, proxies: max(
+        "naswot's first pick (the pre-screen's order)": lambda keys: keys[0],
+        "naswot on the network itself (full width)": lambda keys: max(
+            keys, key=lambda key: naswot_full[key]),
+        "largest FLOPs": lambda keys: max(keys, key=lambda key: found[key]["flops"]),
+        "truth (ceiling: the best of the 5)": lambda keys: max(
             keys, key=lambda key: found[key]["truth"]),
     }
 
 
-def summarise(found: dict, naswot: dict, lists_of: dict, proxies: TrainedProxies) -> None:
-    union = set().union(*(set(keys) for lists in lists_of.values() for keys in lists))
-    trained = {key: proxies.get(key) for key in union  # reads only: trained already
-               if any(path.exists() for path in proxies.paths(key))}
+def trained_judges(found: dict, naswot: dict, target: int) -> dict:
+    """Judge name -> function(keys, records) -> the picked key (records: key -> trained proxy)."""
+    reward = SearchOptions(space="nasbench_macro", target_flops=target).reward_function()
+
+    def mean_rank(keys, records):
+        combined = ranks([naswot[key] for key in keys]) + \
+            ranks([records[key]["correct_probability"] for key in keys])
+        return keys[int(numpy.argmin(combined))]
+
+    return {
+        "accuracy, soft reward (what nas search picks)": lambda keys, records: max(
+            keys, key=lambda key: reward(records[key]["accuracy"], found[key]["flops"])),
+        "true-class probability, soft reward": lambda keys, records: max(
+            keys, key=lambda key: reward(records[key]["correct_probability"],
+                                         found[key]["flops"])),
+        "mean rank of naswot and the true-class probability": mean_rank,
+    }
+
+
+def summarise(found: dict, naswot: dict, naswot_full: dict, lists_of: dict,
+              proxies: dict[str, Proxies]) -> None:
     rows, coverage = [], {}
     for target, lists in lists_of.items():
         feasible = numpy.sort([item["truth"] for item in found.values()
                                if item["flops"] <= target])
-        judged = [keys for keys in lists if all(key in trained for key in keys)]
         union = by_frequency(lists)
-        coverage[f"{target // 1_000_000} M"] = {
-            "replays": len(lists), "replays judged": len(judged),
-            "networks in the short lists": len(union),
-            "trained": sum(key in trained for key in union)}
-        if not judged:
-            continue
 
-        def percentile(key):
-            return 100 * numpy.searchsorted(feasible, found[key]["truth"], side="left") \
-                / len(feasible)
+        def top(key):
+            return float(100 * numpy.searchsorted(feasible, found[key]["truth"], side="left")
+                         / len(feasible) >= 99)
 
-        for name, pick in judges(found, naswot, target).items():
-            picked = [pick(keys, trained) for keys in judged]
-            rows.append(row(target, name, len(judged),
-                            [found[key]["truth"] for key in picked],
-                            [float(percentile(key) >= 99) for key in picked]))
-        rows.append(row(target, "one of the 5 at random (expected)", len(judged),
-                        [numpy.mean([found[key]["truth"] for key in keys]) for keys in judged],
-                        [numpy.mean([percentile(key) >= 99 for key in keys]) for keys in judged]))
-        measured = [key for key in union if key in trained]
-        if len(measured) >= 4:
-            truth = [found[key]["truth"] for key in measured]
-            for name, values in (
-                    ("naswot", [naswot[key] for key in measured]),
-                    ("trained proxy accuracy", [trained[key]["accuracy"] for key in measured]),
-                    ("trained proxy true-class probability",
-                     [trained[key]["correct_probability"] for key in measured])):
-                coverage[f"{target // 1_000_000} M"][f"tau of {name} on the trained short-list "
-                                                     f"networks"] = round(float(
-                                                         kendalltau(values, truth)[0]), 3)
+        def judge(name, picks, *, every, judged, n_replays):
+            picks = list(picks)
+            return {"T (M FLOPs)": target // 1_000_000, "judge": name,
+                    "replays": n_replays,
+                    "mean true accuracy %": round(100 * float(numpy.mean(
+                        [found[key]["truth"] for key in picks])), 2),
+                    "P(top 1 %)": round(float(numpy.mean([top(key) for key in picks])), 3),
+                    "P(top 1 %), every replay": every, "judged": judged}
+
+        free = free_judges(found, naswot_full)
+        everywhere = {name: round(float(numpy.mean([top(pick(keys)) for keys in lists])), 3)
+                      for name, pick in free.items()}
+        everywhere["one of the 5 at random (expected)"] = round(float(numpy.mean(
+            [numpy.mean([top(key) for key in keys]) for keys in lists])), 3)
+        numbers = coverage[f"{target // 1_000_000} M"] = {
+            "replays": len(lists), "networks in the short lists": len(union)}
+        for protocol, store in proxies.items():
+            records = {key: store.stored(key) for key in union}
+            records = {key: record for key, record in records.items() if record is not None}
+            judged = [keys for keys in lists if all(key in records for key in keys)]
+            numbers[protocol] = {"trained": len(records), "replays judged": len(judged)}
+            if not judged:
+                continue
+            for name, pick in trained_judges(found, naswot, target).items():
+                rows.append(judge(f"{protocol} proxy: {name}",
+                                  (pick(keys, records) for keys in judged), every=None,
+                                  judged=protocol, n_replays=len(judged)))
+            for name, pick in free.items():
+                rows.append(judge(name, (pick(keys) for keys in judged),
+                                  every=everywhere[name], judged=protocol,
+                                  n_replays=len(judged)))
+            every_key = [key for keys in judged for key in keys]
+            rows.append(judge("one of the 5 at random (expected)", every_key,
+                              every=everywhere["one of the 5 at random (expected)"],
+                              judged=protocol, n_replays=len(judged)))
+            measured = list(records)
+            if len(measured) >= 4:
+                truth = [found[key]["truth"] for key in measured]
+                for name, values in (
+                        ("naswot", [naswot[key] for key in measured]),
+                        ("accuracy", [records[key]["accuracy"] for key in measured]),
+                        ("true-class probability",
+                         [records[key]["correct_probability"] for key in measured])):
+                    numbers[protocol][f"tau of {name} on the trained short-list networks"] = \
+                        round(float(kendalltau(values, truth)[0]), 3)
     report("judge_truth", f"Judges of the pre-screen's short list (K = {CANDIDATES}, {QUEUED} "
            f"queued) against NAS-Bench-Macro (top 1 % among networks with fvcore FLOPs <= T at "
-           f"32 px)", rows, {"table": TABLE, "data": DATA, "coverage": coverage,
-                             "citation": "Su et al., CVPR 2021 (NAS-Bench-Macro)"})
+           f"32 px; rows over the replays whose 5 networks are all trained under the "
+           f"protocol in 'judged')", rows,
+           {"table": TABLE, "data": DATA, "coverage": coverage,
+            "citation": "Su et al., CVPR 2021 (NAS-Bench-Macro)"})
     for target, numbers in coverage.items():
         print(target, numbers)
-
-
-def row(target: int, name: str, judged: int, accuracies: list, top: list) -> dict:
-    return {"T (M FLOPs)": target // 1_000_000, "judge": name, "replays judged": judged,
-            "mean true accuracy %": round(100 * float(numpy.mean(accuracies)), 2),
-            "P(top 1 %)": round(float(numpy.mean(top)), 3)}
 
 
 def main() -> None:
@@ -171,6 +236,8 @@ def main() -> None:
                                                         for item in text.split(",")],
                         default=[52_000_000, 66_000_000], help="in millions of FLOPs")
     parser.add_argument("--draws", type=int, default=2000)
+    parser.add_argument("--protocols", type=lambda text: text.split(","), default=["default"],
+                        help=f"trained-proxy protocols among {', '.join(protocols('digits'))}")
     parser.add_argument("--report", action="store_true", help="only summarise what exists")
     args = parser.parse_args()
     space = load_space("nasbench_macro")
@@ -180,15 +247,19 @@ def main() -> None:
               if "naswot" in scores}
     lists_of = {target: short_lists(found, naswot, target, draws=args.draws)
                 for target in args.targets}
-    proxies = TrainedProxies(found, threads=args.threads)
+    naswot_full = {key: scores["naswot"] for key, scores in zero_at["full"].items()
+                   if "naswot" in scores}
+    proxies = {protocol: Proxies(found, protocol, threads=args.threads)
+               for protocol in args.protocols}
     if not args.report:
-        jobs = list(dict.fromkeys(key for lists in lists_of.values()
-                                  for key in by_frequency(lists)))
+        jobs = [(protocol, key) for protocol in args.protocols
+                for key in dict.fromkeys(key for lists in lists_of.values()
+                                         for key in by_frequency(lists))]
         shard, shards = args.shard
-        for number, key in enumerate(jobs):
+        for number, (protocol, key) in enumerate(jobs):
             if number % shards == shard:
-                proxies.get(key)
-    summarise(found, naswot, lists_of, proxies)
+                proxies[protocol].train(key)
+    summarise(found, naswot, naswot_full, lists_of, proxies)
 
 
 if __name__ == "__main__":
