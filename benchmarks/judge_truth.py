@@ -43,7 +43,6 @@ import sys
 from pathlib import Path
 
 import numpy
-from scipy.stats import kendalltau
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import report, write_json  # noqa: E402
@@ -54,7 +53,7 @@ from truth_fidelity import (DATA, TABLE, load_results, networks, protocols,  # n
                             proxy_path)
 
 from nas.scoring import get_data, open_table  # noqa: E402
-from nas.search import SearchOptions  # noqa: E402
+from nas.search import SearchOptions, fidelity  # noqa: E402
 from nas.space import load_space  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -196,13 +195,20 @@ def summarise(found: dict, naswot: dict, naswot_full: dict, lists_of: dict,
                       for name, pick in free.items()}
         everywhere["one of the 5 at random (expected)"] = round(float(numpy.mean(
             [numpy.mean([top(key) for key in keys]) for keys in lists])), 3)
+        truths = 100 * numpy.array([found[key]["truth"] for key in union])
         numbers = coverage[f"{target // 1_000_000} M"] = {
-            "replays": len(lists), "networks in the short lists": len(union)}
+            "replays": len(lists), "networks in the short lists": len(union),
+            "their true accuracy %: mean, std, min, max": [
+                round(float(value), 2) for value in (truths.mean(), truths.std(), truths.min(),
+                                                     truths.max())]}
         for protocol, store in proxies.items():
             records = {key: store.stored(key) for key in union}
             records = {key: record for key, record in records.items() if record is not None}
             judged = [keys for keys in lists if all(key in records for key in keys)]
-            numbers[protocol] = {"trained": len(records), "replays judged": len(judged)}
+            numbers[protocol] = {"trained": len(records), "replays judged": len(judged),
+                                 "CPU-hours of their trainings": round(sum(
+                                     record["cpu_seconds"] for record in records.values())
+                                     / 3600, 2)}
             if not judged:
                 continue
             for name, pick in trained_judges(found, naswot, target).items():
@@ -223,8 +229,9 @@ def summarise(found: dict, naswot: dict, naswot_full: dict, lists_of: dict,
                         ("accuracy", [records[key]["accuracy"] for key in measured]),
                         ("true-class probability",
                          [records[key]["correct_probability"] for key in measured])):
-                    numbers[protocol][f"tau of {name} on the trained short-list networks"] = \
-                        round(float(kendalltau(values, truth)[0]), 3)
+                    result = fidelity(values, truth, bootstrap=1000, seed=SEED)
+                    numbers[protocol][f"tau [95% CI] of {name} on the trained short-list "
+                                      f"networks"] = [result["kendall"], *result["kendall_ci"]]
     report("judge_truth", f"Judges of the pre-screen's short list (K = {CANDIDATES}, {QUEUED} "
            f"queued) against NAS-Bench-Macro (top 1 % among networks with fvcore FLOPs <= T at "
            f"32 px; rows over the replays whose 5 networks are all trained under the "
