@@ -14,7 +14,8 @@ trained proxy (32 px, width 0.5, first stride removed, 4 epochs, seed 0, on
 ``../shared/data/cifar10_jpeg_10k.npz``) on the networks those short lists hold, most frequent
 first (``--shard I/N`` takes every N-th; any prefix is usable). Trainings are shared with
 ``search_vs_truth.py`` (its cache under ``benchmarks/results/search_vs_truth/proxy/``, and
-``truth_fidelity.py``'s sample): no network is trained twice.
+``truth_fidelity.py``'s sample): no network is trained twice. ``--protocols`` and ``--seeds``
+train other protocols and training seeds on the same networks (``truth_fidelity.py``'s files).
 
 Every replay whose 5 networks are all trained is judged: each judge picks one of the 5, and the
 pick's true accuracy (the table's mean over 3 full CIFAR-10 trainings; Su et al., CVPR 2021,
@@ -31,7 +32,7 @@ naswot's and the proxy's ranks within the list, the largest FLOPs, one of the 5 
 
 Writes benchmarks/results/judge_truth.json. Usage:
   .venv/bin/python benchmarks/judge_truth.py [--shard 0/1] [--threads 1] [--report]
-       [--targets 52,66] [--draws 2000]
+       [--targets 52,66] [--draws 2000] [--protocols default,long] [--seeds 0,1]
 """
 
 from __future__ import annotations
@@ -86,20 +87,23 @@ def by_frequency(lists: list[list[str]]) -> list[str]:
 
 
 class Proxies:
-    """Trained proxies of one protocol (seed 0) by network key, each trained at most once: the
-    default protocol shares ``search_vs_truth.py``'s cache (and ``truth_fidelity.py``'s
-    sample), the others ``truth_fidelity.py``'s files."""
+    """Trained proxies of one protocol and training seed by network key, each trained at most
+    once: the default protocol at seed 0 shares ``search_vs_truth.py``'s cache (and
+    ``truth_fidelity.py``'s sample), the rest ``truth_fidelity.py``'s files (its second seeds
+    included)."""
 
-    def __init__(self, found: dict, protocol: str, *, threads: int) -> None:
-        self.found, self.protocol, self.threads = found, protocol, threads
+    def __init__(self, found: dict, protocol: str, *, seed: int, threads: int) -> None:
+        self.found, self.protocol, self.seed, self.threads = found, protocol, seed, threads
+        self.label = protocol if seed == SEED else f"{protocol}, seed {seed}"
         self.settings = protocols(f"npz:{ROOT / DATA}")[protocol]
-        self.default = TrainedProxies(found, threads=threads) if protocol == "default" else None
+        self.default = TrainedProxies(found, threads=threads) \
+            if (protocol, seed) == ("default", SEED) else None
         self.data = None
 
     def paths(self, key: str) -> tuple[Path, ...]:
         if self.default is not None:
             return self.default.paths(key)
-        return (proxy_path(self.protocol, self.settings, key, SEED),)
+        return (proxy_path(self.protocol, self.settings, key, self.seed),)
 
     def stored(self, key: str) -> dict | None:
         for path in self.paths(key):
@@ -115,12 +119,12 @@ class Proxies:
             return
         if self.data is None:
             self.data = get_data(self.settings, resolution=self.settings.resolution, seed=SEED)
-        result = measure(self.settings, self.data, self.found[key]["arch"], seed=SEED,
+        result = measure(self.settings, self.data, self.found[key]["arch"], seed=self.seed,
                          threads=self.threads)
         write_json(self.paths(key)[0], {
-            "protocol": self.protocol, "network": key, "seed": SEED,
+            "protocol": self.protocol, "network": key, "seed": self.seed,
             "settings": {**self.settings.identity(), "data": DATA}, **result})
-        print(f"  trained {key} ({self.protocol}): proxy {result['accuracy']:.4f}, truth "
+        print(f"  trained {key} ({self.label}): proxy {result['accuracy']:.4f}, truth "
               f"{self.found[key]['truth']:.4f}, {result['cpu_seconds']:.0f} CPU-s", flush=True)
 
 
@@ -252,6 +256,8 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=2000)
     parser.add_argument("--protocols", type=lambda text: text.split(","), default=["default"],
                         help=f"trained-proxy protocols among {', '.join(protocols('digits'))}")
+    parser.add_argument("--seeds", type=lambda text: [int(item) for item in text.split(",")],
+                        default=[SEED], help="training seeds of the proxies (default: 0)")
     parser.add_argument("--report", action="store_true", help="only summarise what exists")
     args = parser.parse_args()
     space = load_space("nasbench_macro")
@@ -263,16 +269,17 @@ def main() -> None:
                 for target in args.targets}
     naswot_full = {key: scores["naswot"] for key, scores in zero_at["full"].items()
                    if "naswot" in scores}
-    proxies = {protocol: Proxies(found, protocol, threads=args.threads)
-               for protocol in args.protocols}
+    stores = [Proxies(found, protocol, seed=seed, threads=args.threads)
+              for protocol in args.protocols for seed in args.seeds]
+    proxies = {store.label: store for store in stores}
     if not args.report:
-        jobs = [(protocol, key) for protocol in args.protocols
+        jobs = [(store, key) for store in stores
                 for key in dict.fromkeys(key for lists in lists_of.values()
                                          for key in by_frequency(lists))]
         shard, shards = args.shard
-        for number, (protocol, key) in enumerate(jobs):
+        for number, (store, key) in enumerate(jobs):
             if number % shards == shard:
-                proxies[protocol].train(key)
+                store.train(key)
     summarise(found, naswot, naswot_full, lists_of, proxies)
 
 
