@@ -166,6 +166,8 @@ def trained_judges(found: dict, naswot: dict, target: int) -> dict:
 
 def summarise(found: dict, naswot: dict, naswot_full: dict, lists_of: dict,
               proxies: dict[str, Proxies]) -> None:
+    """Judge every replay whose networks are all trained, per store (``proxies``: label ->
+    Proxies); write benchmarks/results/judge_truth.json."""
     rows, coverage = [], {}
     for target, lists in lists_of.items():
         feasible = numpy.sort([item["truth"] for item in found.values()
@@ -205,26 +207,26 @@ def summarise(found: dict, naswot: dict, naswot_full: dict, lists_of: dict,
             "their true accuracy %: mean, std, min, max": [
                 round(float(value), 2) for value in (truths.mean(), truths.std(), truths.min(),
                                                      truths.max())]}
-        for protocol, store in proxies.items():
+        for label, store in proxies.items():
             records = {key: store.stored(key) for key in union}
             records = {key: record for key, record in records.items() if record is not None}
             judged = [keys for keys in lists if all(key in records for key in keys)]
-            numbers[protocol] = {"trained": len(records), "replays judged": len(judged),
+            numbers[label] = {"trained": len(records), "replays judged": len(judged),
                                  "CPU-hours of their trainings": round(sum(
                                      record["cpu_seconds"] for record in records.values())
                                      / 3600, 2)}
             if not judged:
                 continue
             for name, pick in trained_judges(found, naswot, target).items():
-                rows.append(judge(f"{protocol} proxy: {name}",
+                rows.append(judge(f"{label} proxy: {name}",
                                   [[pick(keys, records)] for keys in judged], judged,
-                                  every=None, judged=protocol))
+                                  every=None, judged=label))
             for name, pick in free.items():
                 rows.append(judge(name, [[pick(keys)] for keys in judged], judged,
-                                  every=everywhere[name], judged=protocol))
+                                  every=everywhere[name], judged=label))
             rows.append(judge("one of the 5 at random (expected)", judged, judged,
                               every=everywhere["one of the 5 at random (expected)"],
-                              judged=protocol))
+                              judged=label))
             measured = list(records)
             if len(measured) >= 4:
                 truth = [found[key]["truth"] for key in measured]
@@ -234,12 +236,12 @@ def summarise(found: dict, naswot: dict, naswot_full: dict, lists_of: dict,
                         ("true-class probability",
                          [records[key]["correct_probability"] for key in measured])):
                     result = fidelity(values, truth, bootstrap=1000, seed=SEED)
-                    numbers[protocol][f"tau [95% CI] of {name} on the trained short-list "
+                    numbers[label][f"tau [95% CI] of {name} on the trained short-list "
                                       f"networks"] = [result["kendall"], *result["kendall_ci"]]
     report("judge_truth", f"Judges of the pre-screen's short list (K = {CANDIDATES}, {QUEUED} "
            f"queued) against NAS-Bench-Macro (top 1 % among networks with fvcore FLOPs <= T at "
            f"32 px; rows over the replays whose 5 networks are all trained under the "
-           f"protocol in 'judged')", rows,
+           f"protocol and seed in 'judged')", rows,
            {"table": TABLE, "data": DATA, "coverage": coverage,
             "citation": "Su et al., CVPR 2021 (NAS-Bench-Macro)"})
     for target, numbers in coverage.items():
