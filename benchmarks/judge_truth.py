@@ -15,7 +15,8 @@ trained proxy (32 px, width 0.5, first stride removed, 4 epochs, seed 0, on
 first (``--shard I/N`` takes every N-th; any prefix is usable). Trainings are shared with
 ``search_vs_truth.py`` (its cache under ``benchmarks/results/search_vs_truth/proxy/``, and
 ``truth_fidelity.py``'s sample): no network is trained twice. ``--protocols`` and ``--seeds``
-train other protocols and training seeds on the same networks (``truth_fidelity.py``'s files).
+train other protocols and training seeds on the same networks (``truth_fidelity.py``'s files);
+with several seeds, a protocol is also judged by the mean of its seeds.
 
 Every replay whose 5 networks are all trained is judged: each judge picks one of the 5, and the
 pick's true accuracy (the table's mean over 3 full CIFAR-10 trainings; Su et al., CVPR 2021,
@@ -164,6 +165,29 @@ def trained_judges(found: dict, naswot: dict, target: int) -> dict:
     }
 
 
+def stored_records(proxies: dict[str, Proxies], keys: list[str]) -> dict[str, dict]:
+    """Label -> key -> trained record, for ``keys`` trained so far; plus, for a protocol with
+    several seeds, the mean of their accuracies and probabilities where every seed is trained
+    (what averaging the trainings would judge by; their CPU summed)."""
+    stored = {label: {key: record for key in keys
+                      if (record := store.stored(key)) is not None}
+              for label, store in proxies.items()}
+    by_protocol: dict[str, list[str]] = {}
+    for label, store in proxies.items():
+        by_protocol.setdefault(store.protocol, []).append(label)
+    for protocol, labels in by_protocol.items():
+        if len(labels) < 2:
+            continue
+        common = [key for key in keys if all(key in stored[label] for label in labels)]
+        stored[f"{protocol}, mean of {len(labels)} seeds"] = {key: {
+            "accuracy": float(numpy.mean([stored[label][key]["accuracy"] for label in labels])),
+            "correct_probability": float(numpy.mean(
+                [stored[label][key]["correct_probability"] for label in labels])),
+            "cpu_seconds": sum(stored[label][key]["cpu_seconds"] for label in labels)}
+            for key in common}
+    return stored
+
+
 def summarise(found: dict, naswot: dict, naswot_full: dict, lists_of: dict,
               proxies: dict[str, Proxies]) -> None:
     """Judge every replay whose networks are all trained, per store (``proxies``: label ->
@@ -207,9 +231,7 @@ def summarise(found: dict, naswot: dict, naswot_full: dict, lists_of: dict,
             "their true accuracy %: mean, std, min, max": [
                 round(float(value), 2) for value in (truths.mean(), truths.std(), truths.min(),
                                                      truths.max())]}
-        for label, store in proxies.items():
-            records = {key: store.stored(key) for key in union}
-            records = {key: record for key, record in records.items() if record is not None}
+        for label, records in stored_records(proxies, union).items():
             judged = [keys for keys in lists if all(key in records for key in keys)]
             numbers[label] = {"trained": len(records), "replays judged": len(judged),
                                  "CPU-hours of their trainings": round(sum(
