@@ -40,21 +40,18 @@ from __future__ import annotations
 
 import argparse
 import collections
-import json
 import sys
 from pathlib import Path
 
 import numpy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import report, write_json  # noqa: E402
-from reference_table import measure  # noqa: E402
+from _common import report  # noqa: E402
 from search_vs_truth import TrainedProxies  # noqa: E402
 from supernet_fidelity import shard_argument  # noqa: E402
-from truth_fidelity import (DATA, TABLE, load_results, networks, protocols,  # noqa: E402
-                            proxy_path)
+from truth_fidelity import DATA, TABLE, load_results, networks, protocols  # noqa: E402
 
-from nas.scoring import get_data, open_table  # noqa: E402
+from nas.scoring import open_table  # noqa: E402
 from nas.search import SearchOptions, fidelity  # noqa: E402
 from nas.space import load_space  # noqa: E402
 
@@ -85,48 +82,6 @@ def short_lists(found: dict, naswot: dict[str, float], target: int, *, draws: in
 def by_frequency(lists: list[list[str]]) -> list[str]:
     counts = collections.Counter(key for keys in lists for key in keys)
     return [key for key, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
-
-
-class Proxies:
-    """Trained proxies of one protocol and training seed by network key, each trained at most
-    once: the default protocol at seed 0 shares ``search_vs_truth.py``'s cache (and
-    ``truth_fidelity.py``'s sample), the rest ``truth_fidelity.py``'s files (its second seeds
-    included)."""
-
-    def __init__(self, found: dict, protocol: str, *, seed: int, threads: int) -> None:
-        self.found, self.protocol, self.seed, self.threads = found, protocol, seed, threads
-        self.label = protocol if seed == SEED else f"{protocol}, seed {seed}"
-        self.settings = protocols(f"npz:{ROOT / DATA}")[protocol]
-        self.default = TrainedProxies(found, threads=threads) \
-            if (protocol, seed) == ("default", SEED) else None
-        self.data = None
-
-    def paths(self, key: str) -> tuple[Path, ...]:
-        if self.default is not None:
-            return self.default.paths(key)
-        return (proxy_path(self.protocol, self.settings, key, self.seed),)
-
-    def stored(self, key: str) -> dict | None:
-        for path in self.paths(key):
-            if path.exists():
-                return json.loads(path.read_text())
-        return None
-
-    def train(self, key: str) -> None:
-        if self.stored(key) is not None:
-            return
-        if self.default is not None:
-            self.default.get(key)
-            return
-        if self.data is None:
-            self.data = get_data(self.settings, resolution=self.settings.resolution, seed=SEED)
-        result = measure(self.settings, self.data, self.found[key]["arch"], seed=self.seed,
-                         threads=self.threads)
-        write_json(self.paths(key)[0], {
-            "protocol": self.protocol, "network": key, "seed": self.seed,
-            "settings": {**self.settings.identity(), "data": DATA}, **result})
-        print(f"  trained {key} ({self.label}): proxy {result['accuracy']:.4f}, truth "
-              f"{self.found[key]['truth']:.4f}, {result['cpu_seconds']:.0f} CPU-s", flush=True)
 
 
 def ranks(values: list[float]) -> numpy.ndarray:
@@ -165,7 +120,7 @@ def trained_judges(found: dict, naswot: dict, target: int) -> dict:
     }
 
 
-def stored_records(proxies: dict[str, Proxies], keys: list[str]) -> dict[str, dict]:
+def stored_records(proxies: dict[str, TrainedProxies], keys: list[str]) -> dict[str, dict]:
     """Label -> key -> trained record, for ``keys`` trained so far; plus, for a protocol with
     several seeds, the mean of their accuracies and probabilities where every seed is trained
     (what averaging the trainings would judge by; their CPU summed)."""
@@ -189,9 +144,9 @@ def stored_records(proxies: dict[str, Proxies], keys: list[str]) -> dict[str, di
 
 
 def summarise(found: dict, naswot: dict, naswot_full: dict, lists_of: dict,
-              proxies: dict[str, Proxies]) -> None:
+              proxies: dict[str, TrainedProxies]) -> None:
     """Judge every replay whose networks are all trained, per store (``proxies``: label ->
-    Proxies); write benchmarks/results/judge_truth.json."""
+    TrainedProxies); write benchmarks/results/judge_truth.json."""
     rows, coverage = [], {}
     for target, lists in lists_of.items():
         feasible = numpy.sort([item["truth"] for item in found.values()
@@ -293,7 +248,7 @@ def main() -> None:
                 for target in args.targets}
     naswot_full = {key: scores["naswot"] for key, scores in zero_at["full"].items()
                    if "naswot" in scores}
-    stores = [Proxies(found, protocol, seed=seed, threads=args.threads)
+    stores = [TrainedProxies(found, threads=args.threads, protocol=protocol, seed=seed)
               for protocol in args.protocols for seed in args.seeds]
     proxies = {store.label: store for store in stores}
     if not args.report:
@@ -303,7 +258,7 @@ def main() -> None:
         shard, shards = args.shard
         for number, (store, key) in enumerate(jobs):
             if number % shards == shard:
-                store.train(key)
+                store.get(key)
     summarise(found, naswot, naswot_full, lists_of, proxies)
 
 
