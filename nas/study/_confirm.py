@@ -67,8 +67,8 @@ def best_by_seeds(study: optuna.Study, groups: dict[int, list[float]] | None = N
     highest mean value over seeds. None without a complete trial."""
     groups = seed_groups(study) if groups is None else groups
     complete = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-                if not is_confirmation(t)]
-    confirmed = [t for t in complete if len(groups[t.number]) >= 2]
+                if not is_confirmation(t) and t.number in groups]  # another worker may have
+    confirmed = [t for t in complete if len(groups[t.number]) >= 2]  # finished one since
     if not complete:
         return None
     return max(confirmed or complete,
