@@ -60,7 +60,8 @@ DEFAULT = "sandwich"
 
 VARIANTS: dict[str, dict] = {
     # name: changes to the default supernet options (epochs, sampling, random_subnets,
-    # distillation, warmup_epochs, learning_rate) or to its scoring (calibration_images)
+    # distillation, warmup_epochs, learning_rate, schedule, shrinking_epochs, skip_positions)
+    # or to its scoring (calibration_images)
     "sandwich": {},
     "sandwich, labels only": {"distillation": False},
     "uniform (SPOS), 1 per step, 16 epochs": {"sampling": "uniform", "random_subnets": 1,
@@ -71,6 +72,9 @@ VARIANTS: dict[str, dict] = {
                                        "epochs": 32},
     "uniform, 4 per step, 4 epochs": {"sampling": "uniform", "random_subnets": 4, "epochs": 4},
     "sandwich, no warm-up": {"warmup_epochs": 0.0},
+    "sandwich, one-cycle schedule": {"schedule": "onecycle"},
+    "sandwich, progressive shrinking over 2 epochs": {"shrinking_epochs": 2.0},
+    "sandwich, skips trained where drawn": {"skip_positions": "sampled"},
     "calibration 64 images": {"calibration_images": 64},
     "calibration 1024 images": {"calibration_images": 1024},
     "validation 500 images": {"validation_images": 500},
@@ -89,7 +93,7 @@ def options_of(name: str, *, threads: int, resume: bool) -> SupernetOptions:
     if not changes:  # the default: truth_fidelity.py's own supernet
         return default
     train = dataclasses.replace(default.proxy.train, **{
-        key: changes.pop(key) for key in ("epochs", "warmup_epochs", "learning_rate")
+        key: changes.pop(key) for key in ("epochs", "warmup_epochs", "learning_rate", "schedule")
         if key in changes})
     return dataclasses.replace(default, proxy=dataclasses.replace(default.proxy, train=train),
                                name=slug(name), root=str(FOLDER), **changes)

@@ -116,6 +116,8 @@ non_negative_int = _argument_type(int, lambda value: value >= 0, "an integer >= 
 positive_float = _argument_type(float, lambda value: math.isfinite(value) and value > 0,
                                 "a finite number > 0")
 finite_float = _argument_type(float, math.isfinite, "a finite number")
+non_negative_float = _argument_type(float, lambda value: math.isfinite(value) and value >= 0,
+                                    "a finite number >= 0")
 fraction = _argument_type(float, lambda value: 0 <= value < 1, "a number in [0, 1)")
 open_fraction = _argument_type(float, lambda value: 0 < value < 1, "a number in (0, 1)")
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 
 from nas.cli._common import (
-    HelpFormatter, add_json_flag, examples, non_negative_int, print_json, print_table,
+    HelpFormatter, add_json_flag, examples, non_negative_float, non_negative_int, print_json,
+    print_table,
 )
 from nas.cli._options import add_data_options, add_space_option, add_train_options
 from nas.cli._options import proxy_settings
-from nas.scoring import SUPERNET_SAMPLINGS
+from nas.scoring import SKIP_POSITIONS, SUPERNET_SAMPLINGS
 
 DESCRIPTION = """\
 Train one weight-sharing supernet that contains every candidate of a search space, so that
@@ -24,7 +25,11 @@ batch (--sampling): sandwich (the default) trains the largest subnet on the labe
 smallest and --random-subnets random subnets on the largest one's predictions (in-place
 distillation; --no-distillation: on the labels); uniform trains --random-subnets random
 subnets (SPOS); fair trains one subnet per option, every choice taking each of its options
-once per step (FairNAS).
+once per step (FairNAS). --shrinking-epochs E starts every subnet but the largest at the
+largest (progressive shrinking): each choice keeps the largest's value with a probability
+falling from 1 to 0 over the first E epochs. On a layer-wise space, --skip-positions sampled
+trains a random subnet's skipped layers where they were drawn instead of after the stage's
+chosen layers (where a candidate has them when it is scored).
 
 The file studies/<study>/supernet.pt is replaced after every epoch: a killed run loses at most
 the epoch in progress, and the same command with --resume continues it.
@@ -54,6 +59,10 @@ def add_parser(subparsers) -> None:
     group.add_argument("--distillation", action=argparse.BooleanOptionalAction, default=True,
                        help="under sandwich, the other subnets learn from the largest one's "
                             "predictions (else from the labels)")
+    group.add_argument("--shrinking-epochs", type=non_negative_float, default=0.0, metavar="E",
+                       help="progressive shrinking over the first E epochs (0: off)")
+    group.add_argument("--skip-positions", choices=SKIP_POSITIONS, default="first",
+                       help="layer-wise spaces: where random subnets skip their layers")
     group.add_argument("--study", default=None, metavar="NAME",
                        help="directory under studies/ for supernet.pt (default: "
                             "supernet-<space>-<data>)")
@@ -77,7 +86,9 @@ def run(args: argparse.Namespace) -> int:
     main = world_from_environment().main  # under torchrun, rank 0 alone reports
     options = SupernetOptions(space=args.space, proxy=proxy_settings(args),
                               sampling=args.sampling, random_subnets=args.random_subnets,
-                              distillation=args.distillation, seed=args.seed,
+                              distillation=args.distillation,
+                              shrinking_epochs=args.shrinking_epochs,
+                              skip_positions=args.skip_positions, seed=args.seed,
                               name=args.study, resume=args.resume)
     try:
         file = train_supernet(options, progress=not args.json,

@@ -29,7 +29,7 @@ __getattr__, __dir__, __all__ = attach(__name__, {
                    "inherited_subnet", "recalibrate_batch_norm", "score_inherited",
                    "write_subnet_checkpoint"],
     "_options": ["CALIBRATION_IMAGES", "PROXY_EPOCHS", "ProxySettings",
-                 "SUPERNET_SAMPLINGS", "ZERO_COST_PROXIES"],
+                 "SKIP_POSITIONS", "SUPERNET_SAMPLINGS", "ZERO_COST_PROXIES"],
     "_predictor": ["aligned_rows", "architecture_features", "keyed_features",
                    "predict_from", "predict_out_of_sample"],
     "_proxy": ["proxy_arch", "train_candidate"],

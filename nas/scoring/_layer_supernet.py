@@ -142,25 +142,34 @@ class LayerSupernet(nn.Module):
     def check_subnet(self, arch: Arch) -> None:
         self.choices(arch)
 
-    def _extreme(self, pick) -> Arch:
-        parameters = self.space.parameters()
-        values = {name: pick(options, key=_entry_size) for name, options in parameters.items()}
-        return self.geometry.proxy(self.space.arch(values))
+    def extreme_params(self, *, maximum: bool) -> dict[str, str]:
+        """The space's parameters of the largest (``maximum``) or the smallest subnet."""
+        pick = max if maximum else min
+        return {name: pick(options, key=_entry_size)
+                for name, options in self.space.parameters().items()}
 
     def largest(self) -> Arch:
         """Every layer at its largest entry (by expand ratio, then kernel, then SE)."""
-        return self._extreme(max)
+        return self.geometry.proxy(self.space.arch(self.extreme_params(maximum=True)))
 
     def smallest(self) -> Arch:
         """Every layer at its smallest entry (skip where the menu has it)."""
-        return self._extreme(min)
+        return self.geometry.proxy(self.space.arch(self.extreme_params(maximum=False)))
+
+    def placed(self, params: dict[str, str]) -> list[str]:
+        """Every layer's entry for the space's ``params``, each skip where it was drawn
+        (unlike the network they build, in which a stage's layers come first)."""
+        return [entry for number, stage in enumerate(self.space.stages, start=1)
+                for entry in stage.entries(number, params, space=self.space.name)]
 
     # -- forward -------------------------------------------------------------------------------
 
-    def forward(self, images: torch.Tensor, arch: Arch) -> torch.Tensor:
-        """Logits (batch, num_classes) of subnet ``arch`` on ``images`` (batch, 3, H, W)."""
+    def forward(self, images: torch.Tensor, arch: Arch | list[str]) -> torch.Tensor:
+        """Logits (batch, num_classes) of subnet ``arch`` on ``images`` (batch, 3, H, W);
+        ``arch`` may also be every layer's entry in place (:meth:`placed`)."""
         x = self.stem(images)
-        for blocks, entry in zip(self.layers, self.choices(arch)):
+        entries = arch if isinstance(arch, list) else self.choices(arch)
+        for blocks, entry in zip(self.layers, entries, strict=True):
             key = module_key(entry)
             if key in blocks:  # an absent skip passes x through
                 x = blocks[key](x)

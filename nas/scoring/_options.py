@@ -20,6 +20,13 @@ SUPERNET_SAMPLINGS = ("sandwich", "uniform", "fair")
 kept here, free of torch, so the command line lists them at start-up)."""
 
 
+SKIP_POSITIONS = ("first", "sampled")
+"""Where a layer-wise supernet trains a random subnet's skipped layers
+(:class:`nas.scoring.SupernetOptions` ``.skip_positions``): ``first`` moves a stage's chosen
+layers to its first positions, as a candidate is scored; ``sampled`` leaves each skip where it
+was drawn, so every position's blocks also learn to follow a skipped layer."""
+
+
 CALIBRATION_IMAGES = 256
 """Training images whose batch-norm statistics a subnet gets (Once-for-All uses 2,000 on
 ImageNet): one batch of 256. On the shared CIFAR-10 subset, 256 rank the reference table's 24

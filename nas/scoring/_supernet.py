@@ -244,7 +244,8 @@ class Supernet(nn.Module):
         """The smallest subnet: every elastic dimension at its minimum, baseline block types."""
         return self._extreme(maximum=False)
 
-    def _extreme(self, *, maximum: bool) -> Arch:
+    def extreme_params(self, *, maximum: bool) -> dict:
+        """The space's parameters of the largest (``maximum``) or the smallest subnet."""
         pick = max if maximum else min
         values = {}
         for index, stage in enumerate(self.space.stages, start=1):
@@ -253,8 +254,10 @@ class Supernet(nn.Module):
                 values[f"stage{index}.{field}"] = (base[field] if field == "block_type"
                                                    else pick(options))
         parameters = self.space.parameters()
-        return self.geometry.proxy(self.space.arch(
-            {name: value for name, value in values.items() if name in parameters}))
+        return {name: value for name, value in values.items() if name in parameters}
+
+    def _extreme(self, *, maximum: bool) -> Arch:
+        return self.geometry.proxy(self.space.arch(self.extreme_params(maximum=maximum)))
 
     # -- forward on sliced weights -------------------------------------------------------------
 

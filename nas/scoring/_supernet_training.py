@@ -13,6 +13,10 @@ gradients. Which subnets is ``sampling``:
   parameter taking each of its options once per step (in a random order; a parameter with
   fewer options repeats a random one), from the labels.
 
+Two more rules shape those subnets (:mod:`nas.scoring._supernet_sampling`): progressive
+shrinking (``shrinking_epochs``) starts every subnet but the largest near the largest, and
+``skip_positions`` says where a layer-wise space's random subnets skip their layers.
+
 The optimiser, schedule, batch size, augmentation, device, threads and precision are the proxy
 protocol's (:class:`nas.scoring.ProxySettings` ``.train``, as ``nas search`` trains a proxy);
 ``epochs`` there is the supernet's. The random subnets of epoch e are drawn from a generator
@@ -47,17 +51,18 @@ import torch
 import torch.nn.functional as F
 
 from nas import __version__
-from nas._checks import check_choice, check_int
+from nas._checks import check_choice, check_int, check_real
 from nas._errors import ConfigError
 from nas._files import atomic_write, read_text
 from nas._progress import progress_bar
 from nas.data import augment, data_slug
 from nas.scoring._data import get_data
 from nas.scoring._inherited import evaluate_accuracy, recalibrate_batch_norm
-from nas.scoring._options import SUPERNET_SAMPLINGS, ProxySettings
+from nas.scoring._options import SKIP_POSITIONS, SUPERNET_SAMPLINGS, ProxySettings
 from nas.scoring._layer_supernet import LayerSupernet
 from nas.scoring._supernet import Geometry, Supernet
-from nas.space import Space, load_space, parse_space, resolve_space_path
+from nas.scoring._supernet_sampling import Extremes, step_subnets
+from nas.space import LayerStageSpace, Space, load_space, parse_space, resolve_space_path
 from nas.study import derived_seed, study_directory
 from nas.train import (TrainConfig, Trainer, World, average_gradients, flips, from_main,
                        joined_world, mean_across, resolve_device, steps_per_epoch,
@@ -86,6 +91,11 @@ class SupernetOptions:
             ``sandwich``, all of them under ``uniform`` (at least 1); unused under ``fair``.
         distillation: under ``sandwich``, the smallest and the random subnets learn from the
             largest subnet's predictions (True) or from the labels (False).
+        shrinking_epochs: progressive shrinking's length, in epochs (fractions allowed; 0: off):
+            at training time t (epochs) each parameter of every subnet but the largest takes
+            the largest subnet's value with probability max(0, 1 − t / shrinking_epochs).
+        skip_positions: ``first`` or ``sampled`` (layer-wise spaces only; see
+            :data:`nas.scoring.SKIP_POSITIONS`).
         seed: splits the data (as a search's study seed does), seeds the weights, batch order,
             augmentation and the random subnets.
         name: the study directory's name (default ``supernet-<space>-<data>``).
@@ -98,6 +108,8 @@ class SupernetOptions:
     sampling: str = "sandwich"
     random_subnets: int = 2
     distillation: bool = True
+    shrinking_epochs: float = 0.0
+    skip_positions: str = "first"
     seed: int = 0
     name: str | None = None
     root: str = "."
@@ -107,6 +119,8 @@ class SupernetOptions:
         check_choice("sampling", self.sampling, SUPERNET_SAMPLINGS)
         check_int("random subnets", self.random_subnets,
                   minimum=1 if self.sampling == "uniform" else 0)
+        check_real("shrinking epochs", self.shrinking_epochs, minimum=0)
+        check_choice("skip positions", self.skip_positions, SKIP_POSITIONS)
         check_int("seed", self.seed, minimum=0)
 
     def study_name(self, space: Space) -> str:
@@ -122,7 +136,10 @@ class SupernetOptions:
                 "seed": self.seed, "amp": self.proxy.train.amp,
                 # absent at their defaults, so files written before they existed still resume
                 **({"sampling": self.sampling} if self.sampling != "sandwich" else {}),
-                **({} if self.distillation else {"distillation": False})}
+                **({} if self.distillation else {"distillation": False}),
+                **({"shrinking_epochs": self.shrinking_epochs} if self.shrinking_epochs else {}),
+                **({"skip_positions": self.skip_positions}
+                   if self.skip_positions != "first" else {})}
 
 
 @dataclass
@@ -163,6 +180,8 @@ class SupernetFile:
                 "params": sum(p.numel() for p in self.supernet.parameters()),
                 "sampling": self.identity.get("sampling", "sandwich"),
                 "distillation": self.identity.get("distillation", True),
+                "shrinking_epochs": self.identity.get("shrinking_epochs", 0.0),
+                "skip_positions": self.identity.get("skip_positions", "first"),
                 "history": self.history, "world_size": self.world_size,
                 "fingerprint": self.fingerprint}
 
@@ -240,45 +259,13 @@ def _soft_cross_entropy(logits: torch.Tensor, soft_targets: torch.Tensor) -> tor
     return -(soft_targets * F.log_softmax(logits.float(), dim=1)).sum(1).mean()
 
 
-def _fair_subnets(space: Space, rng) -> list[dict]:
-    """One FairNAS step: every parameter takes each of its options once, in a random order
-    (a parameter with fewer options than the longest repeats randomly chosen ones)."""
-    parameters = space.parameters()
-    count = max((len(options) for options in parameters.values()), default=1)
-    columns = {}
-    for name, options in parameters.items():
-        picks = list(rng.permutation(len(options)))
-        picks += [int(rng.integers(len(options))) for _ in range(count - len(options))]
-        columns[name] = [options[index] for index in picks]
-    return [{name: column[row] for name, column in columns.items()} for row in range(count)]
-
-
-def _step_subnets(supernet, options: SupernetOptions, rng, extremes=None) -> list[tuple]:
-    """The (subnet, taught by: ``labels`` or ``largest``) pairs of one step, in order;
-    ``extremes``: (largest, smallest), when the caller has them already."""
-    space, geometry = supernet.space, supernet.geometry
-
-    def random_subnets(count):
-        return [geometry.proxy(space.arch(space.random_params(rng))) for _ in range(count)]
-
-    if options.sampling == "uniform":
-        return [(arch, "labels") for arch in random_subnets(options.random_subnets)]
-    if options.sampling == "fair":
-        return [(geometry.proxy(space.arch(values)), "labels")
-                for values in _fair_subnets(space, rng)]
-    largest, smallest = extremes or (supernet.largest(), supernet.smallest())
-    teacher = "largest" if options.distillation else "labels"
-    students = [smallest, *random_subnets(options.random_subnets)]
-    return [(largest, "labels"), *[(arch, teacher) for arch in students]]
-
-
 def _train_epoch(supernet: Supernet, trainer: Trainer, data, *, epoch: int,
                  options: SupernetOptions, progress: bool, world: World = World()) -> float:
     """One epoch of steps (``options.sampling``); returns the mean loss on the labels of the
     first subnet of every step (the largest under ``sandwich``), over every process's share."""
     config = trainer.config
     supernet.train()
-    extremes = (supernet.largest(), supernet.smallest())  # once, not every step
+    extremes = Extremes.of(supernet, options)  # once, not every step
     rng = numpy.random.default_rng(derived_seed(options.seed, epoch))
     images, labels = data.train
     if world.size == 1:
@@ -302,9 +289,11 @@ def _train_epoch(supernet: Supernet, trainer: Trainer, data, *, epoch: int,
             targets = labels[index].to(trainer.device)
             trainer.optimizer.zero_grad(set_to_none=True)
             soft, first = None, None
-            for arch, teacher in _step_subnets(supernet, options, rng, extremes):
+            elapsed = epoch - 1 + step / trainer.steps_per_epoch  # in epochs
+            for subnet, teacher in step_subnets(supernet, options, rng, extremes,
+                                                elapsed_epochs=elapsed):
                 with trainer.autocast():
-                    logits = supernet(batch, arch)
+                    logits = supernet(batch, subnet)
                     loss = (trainer.loss_function(logits, targets) if teacher == "labels"
                             else _soft_cross_entropy(logits, soft))
                 trainer.scaler.scale(loss).backward()
@@ -365,6 +354,10 @@ def train_supernet(options: SupernetOptions, *, progress: bool = True,
 def _train(options: SupernetOptions, world: World, device: str, *, progress: bool,
            log) -> SupernetFile:
     space = load_space(options.space)
+    if options.skip_positions == "sampled" and not all(
+            isinstance(stage, LayerStageSpace) for stage in space.stages):
+        raise ConfigError(f"skip positions 'sampled' need a space whose every stage chooses "
+                          f"its layers from menus, but {space.name!r} has per-stage choices")
     space_yaml = read_text(resolve_space_path(options.space), what="search space")
     path = options.path(space)
     proxy, config = options.proxy, options.proxy.train

@@ -1,6 +1,8 @@
 """How a supernet step picks its subnets (`SupernetOptions.sampling`): sandwich, uniform (SPOS)
-and fair (FairNAS), each trained for real on digits, recorded in the file and held on resume."""
+and fair (FairNAS), progressive shrinking and where a layer-wise space's skips are trained, each
+trained for real on digits, recorded in the file and held on resume."""
 
+import dataclasses
 import inspect
 
 import numpy
@@ -10,7 +12,7 @@ import torch
 from nas._errors import ConfigError
 from nas.scoring import (CALIBRATION_IMAGES, Geometry, ProxySettings, SupernetOptions,
                          load_supernet, make_supernet, score_inherited, train_supernet)
-from nas.scoring._supernet_training import _fair_subnets, _step_subnets
+from nas.scoring._supernet_sampling import fair_subnets, step_subnets
 from nas.space import load_space
 from nas.train import TrainConfig
 
@@ -19,7 +21,7 @@ def test_a_fair_step_gives_every_option_of_every_layer_once():
     space = load_space("nasbench_macro")
     rng = numpy.random.default_rng(0)
     for _ in range(5):
-        rows = _fair_subnets(space, rng)
+        rows = fair_subnets(space, rng)
         assert len(rows) == 3
         for name, options in space.parameters().items():
             assert sorted(row[name] for row in rows) == sorted(options)
@@ -30,7 +32,7 @@ def test_a_fair_step_covers_every_option_when_choices_differ_in_length():
     parameters = space.parameters()
     longest = max(len(options) for options in parameters.values())
     assert longest > min(len(options) for options in parameters.values())
-    rows = _fair_subnets(space, numpy.random.default_rng(1))
+    rows = fair_subnets(space, numpy.random.default_rng(1))
     assert len(rows) == longest
     for name, options in parameters.items():
         assert {row[name] for row in rows} == set(options)
@@ -49,7 +51,7 @@ def test_which_subnets_a_step_trains_and_what_teaches_them(sampling, random_subn
                                              num_classes=10))
     options = SupernetOptions(space="nasbench_macro", sampling=sampling,
                               random_subnets=random_subnets, distillation=distillation)
-    step = _step_subnets(supernet, options, numpy.random.default_rng(0))
+    step = step_subnets(supernet, options, numpy.random.default_rng(0))
     assert [teacher for _, teacher in step] == expected
     if sampling == "sandwich":
         assert step[0][0] == supernet.largest() and step[1][0] == supernet.smallest()
@@ -57,11 +59,90 @@ def test_which_subnets_a_step_trains_and_what_teaches_them(sampling, random_subn
         supernet.check_subnet(arch)
 
 
+def _macro_supernet():
+    return make_supernet(load_space("nasbench_macro"), Geometry(
+        resolution=32, width=0.5, strides_removed=1, num_classes=10))
+
+
+def test_progressive_shrinking_starts_at_the_largest_and_ends_at_the_plain_rule():
+    supernet = _macro_supernet()
+    shrinking = SupernetOptions(space="nasbench_macro", shrinking_epochs=2)
+    plain = SupernetOptions(space="nasbench_macro")
+    start = step_subnets(supernet, shrinking, numpy.random.default_rng(0), elapsed_epochs=0)
+    assert [arch for arch, _ in start] == [supernet.largest()] * 4
+    for elapsed in (2, 3.5):  # over: the very draws of a run without shrinking
+        assert step_subnets(supernet, shrinking, numpy.random.default_rng(5),
+                            elapsed_epochs=elapsed) == step_subnets(
+            supernet, plain, numpy.random.default_rng(5))
+    # halfway, each layer of the smallest subnet (all skip) keeps the largest's entry with
+    # probability 1/2
+    placed = SupernetOptions(space="nasbench_macro", shrinking_epochs=2, skip_positions="sampled")
+    rng = numpy.random.default_rng(0)
+    largest = supernet.placed(supernet.extreme_params(maximum=True))
+    kept = [entry == top for _ in range(100)
+            for entry, top in zip(step_subnets(supernet, placed, rng, elapsed_epochs=1)[1][0],
+                                  largest)]
+    assert 0.45 < sum(kept) / len(kept) < 0.55
+
+
+def test_sampled_skip_positions_train_a_skip_where_it_was_drawn():
+    supernet = _macro_supernet()
+    space = supernet.space
+    names = list(space.parameters())
+
+    def params(code):
+        return {name: space.parameters()[name][int(digit)] for name, digit in zip(names, code)}
+
+    options = SupernetOptions(space="nasbench_macro", sampling="uniform", random_subnets=40,
+                              skip_positions="sampled")
+    drawn = [subnet for subnet, _ in step_subnets(supernet, options,
+                                                  numpy.random.default_rng(0))]
+    assert all(isinstance(entries, list) and len(entries) == 8 for entries in drawn)
+    # stage 2 is layers 3-5: some draw skips layer 3 or 4 and keeps a later one
+    assert any(entries[3] == "skip" and entries[4] != "skip" for entries in drawn)
+    images = torch.randn(2, 3, 32, 32)
+    supernet.eval()
+    trailing = params("11110122")  # skips after the chosen layers: the same network either way
+    assert supernet.placed(trailing) == supernet.choices(supernet.geometry.proxy(
+        space.arch(trailing)))
+    assert torch.equal(supernet(images, supernet.placed(trailing)),
+                       supernet(images, supernet.geometry.proxy(space.arch(trailing))))
+    inner = params("11101111")  # stage 2 = k3, skip, k3: in place, layer 5's weights run
+    arch = supernet.geometry.proxy(space.arch(inner))
+    assert supernet.placed(inner)[2:5] == ["ir_k3_e3", "skip", "ir_k3_e3"]
+    assert supernet.choices(arch)[2:5] == ["ir_k3_e3", "ir_k3_e3", "skip"]
+    assert not torch.allclose(supernet(images, supernet.placed(inner)), supernet(images, arch))
+
+
+def test_sampled_skip_positions_are_refused_on_a_per_stage_space(tmp_path):
+    options = _options(tmp_path, skip_positions="sampled")
+    with pytest.raises(ConfigError, match="skip positions 'sampled' need a space whose every "
+                                          "stage chooses its layers from menus, but 'tiny'"):
+        train_supernet(options, progress=False)
+    assert not (tmp_path / "studies").exists()
+
+
+def test_shrinking_and_skip_positions_are_recorded_and_held_on_resume(tmp_path):
+    proxy = ProxySettings(data="digits", resolution=16, train_size=300, train=TrainConfig(
+        epochs=1, threads=1))
+    options = SupernetOptions(space="nasbench_macro", proxy=proxy, root=str(tmp_path),
+                              shrinking_epochs=0.5, skip_positions="sampled")
+    file = train_supernet(options, progress=False)
+    assert file.complete
+    assert (file.identity["shrinking_epochs"], file.identity["skip_positions"]) == (0.5, "sampled")
+    assert file.describe()["skip_positions"] == "sampled"
+    other = dataclasses.replace(options, skip_positions="first", resume=True)
+    with pytest.raises(ConfigError, match="skip_positions must be 'sampled', but got None"):
+        train_supernet(other, progress=False)
+
+
 @pytest.mark.parametrize("changes, message", [
     ({"sampling": "random"}, "sampling must be one of sandwich, uniform, fair, but got "
                              "'random'"),
     ({"sampling": "uniform", "random_subnets": 0}, "random subnets must be an integer >= 1, "
                                                    "but got 0"),
+    ({"shrinking_epochs": -1}, "shrinking epochs must be"),
+    ({"skip_positions": "last"}, "skip positions must be one of first, sampled, but got 'last'"),
 ])
 def test_bad_sampling_options_are_refused(changes, message):
     with pytest.raises(ConfigError, match=message):
