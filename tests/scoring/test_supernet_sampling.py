@@ -85,6 +85,16 @@ def test_progressive_shrinking_starts_at_the_largest_and_ends_at_the_plain_rule(
     assert 0.45 < sum(kept) / len(kept) < 0.55
 
 
+def test_progressive_shrinking_starts_at_the_largest_on_a_per_stage_space():
+    supernet = make_supernet(load_space("tiny"), Geometry(resolution=16, width=1,
+                                                          strides_removed=0, num_classes=10))
+    options = SupernetOptions(space="tiny", shrinking_epochs=1)
+    start = step_subnets(supernet, options, numpy.random.default_rng(0), elapsed_epochs=0)
+    assert [arch for arch, _ in start] == [supernet.largest()] * 4
+    late = step_subnets(supernet, options, numpy.random.default_rng(0), elapsed_epochs=1)
+    assert late[1][0] == supernet.smallest() != supernet.largest()
+
+
 def test_sampled_skip_positions_train_a_skip_where_it_was_drawn():
     supernet = _macro_supernet()
     space = supernet.space
