@@ -46,6 +46,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS, report  # noqa: E402
+from prescreen_truth import paired_tau  # noqa: E402
 from truth_fidelity import (BAND, DATA, ROOT, TABLE, FOLDER as TRUTH_FOLDER,  # noqa: E402
                             judged, networks, sample, write_json, zero_cost_order)
 from truth_fidelity import supernet_options as truth_supernet_options  # noqa: E402
@@ -73,6 +74,9 @@ VARIANTS: dict[str, dict] = {
     "uniform, 4 per step, 4 epochs": {"sampling": "uniform", "random_subnets": 4, "epochs": 4},
     "sandwich, no warm-up": {"warmup_epochs": 0.0},
     "sandwich, one-cycle schedule": {"schedule": "onecycle"},
+    # not a lever: the default retrained with another seed (weights, batch order, subnets and
+    # the train/validation split), the noise any lever's difference must beat
+    "sandwich, seed 1": {"seed": 1},
     "sandwich, progressive shrinking over 2 epochs": {"shrinking_epochs": 2.0},
     "sandwich, skips trained where drawn": {"skip_positions": "sampled"},
     "calibration 64 images": {"calibration_images": 64},
@@ -114,12 +118,15 @@ def trained(name: str, *, threads: int):
 def training_record(name: str) -> dict:
     """Epochs, history and training cost (the sum of the epochs' seconds: one torch thread,
     so about its CPU time, the per-epoch validation of the largest and smallest subnet
-    included) of the supernet a variant scores with."""
+    included) of the supernet a variant scores with; from its scores file (where ``score``
+    keeps it) once the git-ignored supernet file is gone."""
     base = DEFAULT if set(VARIANTS[name]) <= SCORING_ONLY else name
     path = options_of(base, threads=1, resume=False).path(load_space("nasbench_macro"))
-    if not path.exists():
-        return {}
-    file = load_supernet(path)
+    scores = FOLDER / "scores" / f"{slug(name)}.json"
+    stored = json.loads(scores.read_text()) if scores.exists() else {}
+    file = load_supernet(path) if path.exists() else None
+    if file is None or stored.get("supernet", file.fingerprint) != file.fingerprint:
+        return stored.get("training", {})  # the file that scored it is gone (or retrained)
     seconds = sum(entry["seconds"] for entry in file.history)
     return {"epochs": file.epochs, "epochs_done": file.epochs_done, "history": file.history,
             "fingerprint": file.fingerprint, "cpu_hours": round(seconds / 3600, 3)}
@@ -149,6 +156,7 @@ def score(name: str, file, keys: list[str], found: dict, *, threads: int) -> Non
                                    "cpu_seconds": result.cpu_seconds}
         if done % 10 == 0:
             write_json(path, document)
+    document["training"] = training_record(name)
     write_json(path, document)
     print(f"{name}: {len(document['scores'])} networks scored", flush=True)
 
@@ -158,15 +166,33 @@ SCORE_KINDS = {"accuracy": lambda item: item["accuracy"],
                "minus loss": lambda item: -item["loss"]}
 
 
+def against_default(scores: dict, default: dict, read, found: dict) -> dict:
+    """τ of the variant minus τ of the default (same reading, same networks), with a 95 %
+    paired bootstrap interval, over all networks and within the band."""
+    result = {}
+    for scope in ("all", "band"):
+        common = [key for key in scores if key in default and (
+            scope == "all" or BAND[0] <= found[key]["flops"] <= BAND[1])]
+        if len(common) >= 4:
+            result[scope] = paired_tau([read(scores[key]) for key in common],
+                                       [read(default[key]) for key in common],
+                                       [found[key]["truth"] for key in common])["difference"]
+    return result
+
+
 def summarise(found: dict, keys: list[str]) -> None:
     rows, details = [], []
+    default_path = FOLDER / "scores" / f"{slug(DEFAULT)}.json"
+    default = (json.loads(default_path.read_text())["scores"] if default_path.exists() else {})
     for name in VARIANTS:
         path = FOLDER / "scores" / f"{slug(name)}.json"
         if not path.exists():
             continue
-        scores = {key: item for key, item in json.loads(path.read_text())["scores"].items()
-                  if key in set(keys)}
+        document = json.loads(path.read_text())
+        scores = {key: item for key, item in document["scores"].items() if key in set(keys)}
         record = training_record(name)
+        if record and document.get("training") != record:  # kept for when the file is gone
+            write_json(path, {**document, "training": record})
         cost = round(statistics.fmean(item["cpu_seconds"] for item in scores.values()), 2)
         history = record.get("history") or [{}]
         for kind, read in SCORE_KINDS.items():
@@ -174,8 +200,10 @@ def summarise(found: dict, keys: list[str]) -> None:
                 continue
             row = judged(f"{name}: {kind}", {key: read(item) for key, item in scores.items()},
                          found, cost=cost)
+            difference = ({} if name == DEFAULT
+                          else against_default(scores, default, read, found))
             details.append({**row, "variant": name, "score": kind, "changes": VARIANTS[name],
-                            "training": record})
+                            "training": record, "minus_default": difference})
             rows.append({"variant": name, "score": kind, "epochs": record.get("epochs"),
                          "training CPU-h": record.get("cpu_hours"),
                          "largest / smallest val. acc.": (
@@ -186,6 +214,8 @@ def summarise(found: dict, keys: list[str]) -> None:
                          "tau 95% CI (band)": row["band"].get("kendall_ci"),
                          "n (all)": row["all"].get("n"), "tau (all)": row["all"].get("kendall"),
                          "tau 95% CI (all)": row["all"].get("kendall_ci"),
+                         "minus default, band [CI]": difference.get("band"),
+                         "minus default, all [CI]": difference.get("all"),
                          "CPU-s per candidate": cost})
     report("supernet_levers", f"Supernet levers on nasbench_macro, judged by NAS-Bench-Macro "
            f"(Kendall tau against the table's mean accuracy; band = {BAND[0] / 1e6:.1f}-"
