@@ -77,6 +77,11 @@ def _default_proxy() -> ProxySettings:
     return ProxySettings(train=TrainConfig(epochs=20))
 
 
+_LEFT_OUT = {"sampling": "sandwich", "distillation": True, "shrinking_epochs": 0.0,
+             "skip_positions": "first"}
+"""The identity's settings absent at these defaults (files written before they existed)."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class SupernetOptions:
     """Everything ``nas supernet`` takes.
@@ -135,11 +140,8 @@ class SupernetOptions:
                 "proxy": self.proxy.identity(), "random_subnets": self.random_subnets,
                 "seed": self.seed, "amp": self.proxy.train.amp,
                 # absent at their defaults, so files written before they existed still resume
-                **({"sampling": self.sampling} if self.sampling != "sandwich" else {}),
-                **({} if self.distillation else {"distillation": False}),
-                **({"shrinking_epochs": self.shrinking_epochs} if self.shrinking_epochs else {}),
-                **({"skip_positions": self.skip_positions}
-                   if self.skip_positions != "first" else {})}
+                **{key: getattr(self, key) for key, default in _LEFT_OUT.items()
+                   if getattr(self, key) != default}}
 
 
 @dataclass
@@ -178,10 +180,7 @@ class SupernetFile:
                 "data": self.proxy.data, "epochs": self.epochs, "epochs_done": self.epochs_done,
                 "geometry": dataclasses.asdict(self.supernet.geometry),
                 "params": sum(p.numel() for p in self.supernet.parameters()),
-                "sampling": self.identity.get("sampling", "sandwich"),
-                "distillation": self.identity.get("distillation", True),
-                "shrinking_epochs": self.identity.get("shrinking_epochs", 0.0),
-                "skip_positions": self.identity.get("skip_positions", "first"),
+                **{key: self.identity.get(key, value) for key, value in _LEFT_OUT.items()},
                 "history": self.history, "world_size": self.world_size,
                 "fingerprint": self.fingerprint}
 
@@ -331,7 +330,8 @@ def _flatten(document: dict, prefix: str = "") -> dict:
 
 def _check_same_settings(trained: dict, given: dict, path: Path) -> None:
     """Refuse a resume under other settings, naming the first that differs."""
-    trained, given = _flatten(trained), _flatten(given)
+    trained = {**_LEFT_OUT, **_flatten(trained)}
+    given = {**_LEFT_OUT, **_flatten(given)}
     for key in sorted(set(trained) | set(given)):
         if trained.get(key) != given.get(key):
             raise ConfigError(f"--resume must use the settings {str(path)!r} was trained with: "

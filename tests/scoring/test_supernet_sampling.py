@@ -142,7 +142,7 @@ def test_shrinking_and_skip_positions_are_recorded_and_held_on_resume(tmp_path):
     assert (file.identity["shrinking_epochs"], file.identity["skip_positions"]) == (0.5, "sampled")
     assert file.describe()["skip_positions"] == "sampled"
     other = dataclasses.replace(options, skip_positions="first", resume=True)
-    with pytest.raises(ConfigError, match="skip_positions must be 'sampled', but got None"):
+    with pytest.raises(ConfigError, match="skip_positions must be 'sampled', but got 'first'"):
         train_supernet(other, progress=False)
 
 
