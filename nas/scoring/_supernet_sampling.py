@@ -81,8 +81,6 @@ def step_subnets(supernet, options, rng, extremes: Extremes | None = None, *,
         if keep > 0:  # no draws otherwise: runs without shrinking draw what they always drew
             params = {name: extremes.largest_params[name] if rng.random() < keep else value
                       for name, value in params.items()}
-        elif params is extremes.smallest_params:
-            return extremes.smallest
         return subnet_of(supernet, options, params)
 
     def random_subnets(count):
@@ -93,5 +91,6 @@ def step_subnets(supernet, options, rng, extremes: Extremes | None = None, *,
     if options.sampling == "fair":
         return [(subnet(values), "labels") for values in fair_subnets(space, rng)]
     teacher = "largest" if options.distillation else "labels"
-    students = [subnet(extremes.smallest_params), *random_subnets(options.random_subnets)]
+    smallest = subnet(extremes.smallest_params) if keep > 0 else extremes.smallest
+    students = [smallest, *random_subnets(options.random_subnets)]
     return [(extremes.largest, "labels"), *[(arch, teacher) for arch in students]]
