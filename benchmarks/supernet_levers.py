@@ -180,6 +180,16 @@ def against_default(scores: dict, default: dict, read, found: dict) -> dict:
     return result
 
 
+def agreement_with_default(scores: dict, default: dict, read, found: dict) -> dict:
+    """A scoring-only variant's τ against the default's scores of the same supernet (not the
+    truth), over all networks and within the band: how much of the default's ranking, right or
+    wrong, the cheaper reading keeps."""
+    common = [key for key in scores if key in default]
+    as_truth = {key: {**found[key], "truth": read(default[key])} for key in common}
+    row = judged("", {key: read(scores[key]) for key in common}, as_truth, cost=None)
+    return {scope: row[scope]["kendall"] for scope in ("band", "all")}
+
+
 def summarise(found: dict, keys: list[str]) -> None:
     rows, details = [], []
     default_path = FOLDER / "scores" / f"{slug(DEFAULT)}.json"
@@ -202,8 +212,11 @@ def summarise(found: dict, keys: list[str]) -> None:
                          found, cost=cost)
             difference = ({} if name == DEFAULT
                           else against_default(scores, default, read, found))
+            agreement = (agreement_with_default(scores, default, read, found)
+                         if set(VARIANTS[name]) <= SCORING_ONLY and name != DEFAULT else {})
             details.append({**row, "variant": name, "score": kind, "changes": VARIANTS[name],
-                            "training": record, "minus_default": difference})
+                            "training": record, "minus_default": difference,
+                            "tau_vs_default_scores": agreement})
             rows.append({"variant": name, "score": kind, "epochs": record.get("epochs"),
                          "training CPU-h": record.get("cpu_hours"),
                          "largest / smallest val. acc.": (
@@ -216,6 +229,9 @@ def summarise(found: dict, keys: list[str]) -> None:
                          "tau 95% CI (all)": row["all"].get("kendall_ci"),
                          "minus default, band [CI]": difference.get("band"),
                          "minus default, all [CI]": difference.get("all"),
+                         "tau vs default's scores, band / all": (
+                             f"{agreement['band']:.2f} / {agreement['all']:.2f}"
+                             if agreement else None),
                          "CPU-s per candidate": cost})
     report("supernet_levers", f"Supernet levers on nasbench_macro, judged by NAS-Bench-Macro "
            f"(Kendall tau against the table's mean accuracy; band = {BAND[0] / 1e6:.1f}-"

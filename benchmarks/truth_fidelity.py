@@ -32,7 +32,8 @@ written atomically, and skipped when it exists. ``--report`` (and the end of a r
   ``nas.scoring.train_supernet`` on the subset under the default protocol (its file under
   ``benchmarks/results/truth_fidelity/studies/``, git-ignored; resumed when present), then
   every network scored with the weights it inherits (``score_inherited``, 256 calibration
-  images), sample first, in chunks of 100 keyed by the file's fingerprint;
+  images), sample first, in chunks of 100 keyed by the sha256 of its weights (every shard
+  scores once shard 0 has trained it);
 - the learned predictor (no measurement of its own): a ridge regression over position-aligned
   architecture features plus the zero-cost scores where measured, fitted on the first k
   (10, 20, 40) networks of the sample with a trained proxy (default protocol), predicting every
@@ -168,8 +169,8 @@ def run(args, found: dict, chosen: list[str]) -> None:
     if args.zero_cost:
         jobs += [("zero-cost", chunk, None) for chunk in chunks]
     supernet = None
-    if args.supernet_epochs and shard == 0:
-        supernet = train_step(args.supernet_epochs, threads=args.threads)
+    if args.supernet_epochs:
+        supernet = train_step(args.supernet_epochs, threads=args.threads, train=shard == 0)
     if supernet is not None:
         jobs += [("supernet", chunk, None) for chunk in chunks]
     for number, (name, key, seed) in enumerate(jobs):
@@ -234,9 +235,26 @@ def supernet_options(epochs: int, *, threads: int, resume: bool) -> SupernetOpti
                            root=str(FOLDER), resume=resume)
 
 
-def train_step(epochs: int, *, threads: int):
-    """Train the supernet to ``epochs`` (continuing its file), record its cost; return the
-    file once complete."""
+def weights_digest(file) -> str:
+    """sha256 of the supernet's weights alone (the file's own sha256 also covers metadata,
+    which differs between two trainings that give the same weights)."""
+    hasher = hashlib.sha256()
+    for name, tensor in file.supernet.state_dict().items():
+        hasher.update(name.encode())
+        hasher.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return hasher.hexdigest()
+
+
+def untimed(history: list[dict]) -> list[dict]:
+    """A training history without its wall-clock seconds (which differ between machines)."""
+    return [{name: value for name, value in epoch.items() if name != "seconds"}
+            for epoch in history]
+
+
+def train_step(epochs: int, *, threads: int, train: bool):
+    """The supernet trained to ``epochs``: the complete file when one exists, else (``train``:
+    shard 0) trained now, continuing its file, with its CPU cost recorded; None when another
+    shard must train it first. The record names the weights the scores are keyed by."""
     space = load_space("nasbench_macro")
     path = supernet_options(epochs, threads=threads, resume=False).path(space)
     record_path = FOLDER / "supernet.json"
@@ -244,22 +262,35 @@ def train_step(epochs: int, *, threads: int):
     if path.exists():
         existing = load_supernet(path)
         if existing.complete and existing.epochs == epochs:
+            if record.get("fingerprint") != existing.fingerprint:
+                if untimed(record.get("history", [])) != untimed(existing.history):
+                    raise SystemExit(f"{path} does not match {record_path}: its training "
+                                     f"history differs; move one of them aside")
+                # retrained (the file is git-ignored) to the same losses and accuracies; the
+                # scores are keyed by these weights, the recorded CPU stays the first training's
+                record.update(fingerprint=existing.fingerprint, weights=weights_digest(existing))
+                write_json(record_path, record)
             return existing
+    if not train:
+        print("the supernet is not trained yet: run shard 0 first", flush=True)
+        return None
     cpu = time.process_time()
     file = train_supernet(supernet_options(epochs, threads=threads, resume=path.exists()),
                           progress=False, log=lambda line: print(line, flush=True))
     record["cpu_seconds"] = round(record["cpu_seconds"] + time.process_time() - cpu, 1)
     record.update(epochs=epochs, history=file.history, fingerprint=file.fingerprint,
-                  cpu_hours=round(record["cpu_seconds"] / 3600, 3), data=DATA)
+                  weights=weights_digest(file), cpu_hours=round(record["cpu_seconds"] / 3600, 3),
+                  data=DATA)
     write_json(record_path, record)
     return file
 
 
 def score_supernet_chunk(file, chunk: int, order: list[str], found: dict, *,
                          threads: int) -> None:
-    path = FOLDER / "supernet_scores" / f"{file.fingerprint[:12]}-chunk-{chunk:03d}.json"
+    weights = weights_digest(file)
+    path = FOLDER / "supernet_scores" / f"{weights[:12]}-chunk-{chunk:03d}.json"
     document = json.loads(path.read_text()) if path.exists() else {
-        "supernet": file.fingerprint, "scores": {}}
+        "supernet": file.fingerprint, "weights": weights, "scores": {}}
     data = get_data(file.proxy, resolution=file.proxy.resolution, seed=file.seed)
     keys = order[chunk * ZERO_COST_CHUNK:(chunk + 1) * ZERO_COST_CHUNK]
     for done, key in enumerate(keys, start=1):
@@ -267,7 +298,9 @@ def score_supernet_chunk(file, chunk: int, order: list[str], found: dict, *,
             continue
         score = score_inherited(file.supernet, found[key]["arch"], data, seed=SEED,
                                 threads=threads)
-        document["scores"][key] = {"accuracy": score.accuracy, "cpu_seconds": score.cpu_seconds}
+        document["scores"][key] = {"accuracy": score.accuracy, "loss": score.loss,
+                                   "correct_probability": score.correct_probability,
+                                   "cpu_seconds": score.cpu_seconds}
         if done % 10 == 0:
             write_json(path, document)
     write_json(path, document)
@@ -342,14 +375,14 @@ def summarise(found: dict, chosen: list[str]) -> None:
                                {key: second[key]["accuracy"] for key in both},
                                {key: {**found[key], "truth": first[key]["accuracy"]}
                                 for key in both}, cost=None))
-    supernet_files = sorted((FOLDER / "supernet_scores").glob("*.json"))
-    if supernet_files:
-        newest = json.loads(supernet_files[-1].read_text())["supernet"]
-        scores = {}
-        for path in supernet_files:
-            document = json.loads(path.read_text())
-            if document["supernet"] == newest:
-                scores.update(document["scores"])
+    record_path = FOLDER / "supernet.json"
+    weights = json.loads(record_path.read_text()).get("weights") if record_path.exists() else None
+    scores = {}
+    for path in sorted((FOLDER / "supernet_scores").glob("*.json")):
+        document = json.loads(path.read_text())
+        if weights and document.get("weights") == weights:
+            scores.update(document["scores"])
+    if scores:
         values = {key: item["accuracy"] for key, item in scores.items()}
         cost = statistics.fmean(item["cpu_seconds"] for item in scores.values())
         rows.append(judged("supernet (inherited weights)", values, found, cost=round(cost, 2)))
