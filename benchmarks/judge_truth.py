@@ -31,15 +31,22 @@ its true-class probability under the soft reward, naswot's first pick (untrained
 naswot's and the proxy's ranks within the list, the largest FLOPs, one of the 5 at random
 (expected value) and the truth (the ceiling: the best of the 5).
 
+``--supernet`` scores the short lists' networks with ``truth_fidelity.py``'s 4-epoch supernet
+(inherited weights, seconds a network; into its ``supernet_scores/``, so no network is scored
+twice) instead of training; the supernet then judges every replay whose 5 networks it scored:
+by accuracy or true-class probability under the soft reward, or the mean of its probability's
+rank and naswot's.
+
 Writes benchmarks/results/judge_truth.json. Usage:
   .venv/bin/python benchmarks/judge_truth.py [--shard 0/1] [--threads 1] [--report]
-       [--targets 52,66] [--draws 2000] [--protocols default,long] [--seeds 0,1]
+       [--targets 52,66] [--draws 2000] [--protocols default,long] [--seeds 0,1] [--supernet]
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import json
 import sys
 from pathlib import Path
 
@@ -49,7 +56,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import report  # noqa: E402
 from search_vs_truth import TrainedProxies  # noqa: E402
 from supernet_fidelity import shard_argument  # noqa: E402
-from truth_fidelity import DATA, TABLE, load_results, networks, protocols  # noqa: E402
+from truth_fidelity import (DATA, FOLDER as TRUTH_FOLDER, TABLE, load_results,  # noqa: E402
+                            networks, protocols, score_supernet, supernet_scores, train_step)
 
 from nas.scoring import open_table  # noqa: E402
 from nas.search import SearchOptions, fidelity  # noqa: E402
@@ -120,6 +128,34 @@ def trained_judges(found: dict, naswot: dict, target: int) -> dict:
     }
 
 
+def supernet_judges(found: dict, naswot: dict, target: int) -> dict:
+    """Judge name -> function(keys, scores) -> the picked key (scores: key -> the score its
+    subnet gets with weights inherited from truth_fidelity.py's supernet)."""
+    reward = SearchOptions(space="nasbench_macro", target_flops=target).reward_function()
+
+    def mean_rank(keys, scores):
+        combined = ranks([naswot[key] for key in keys]) + \
+            ranks([scores[key]["correct_probability"] for key in keys])
+        return keys[int(numpy.argmin(combined))]
+
+    return {
+        "accuracy, soft reward (what nas search --supernet picks)": lambda keys, scores: max(
+            keys, key=lambda key: reward(scores[key]["accuracy"], found[key]["flops"])),
+        "true-class probability, soft reward": lambda keys, scores: max(
+            keys, key=lambda key: reward(scores[key]["correct_probability"],
+                                         found[key]["flops"])),
+        "mean rank of naswot and the true-class probability": mean_rank,
+    }
+
+
+def stored_supernet_scores() -> dict[str, dict]:
+    """Key -> inherited score with the supernet truth_fidelity.py records (none before it is
+    trained)."""
+    record = TRUTH_FOLDER / "supernet.json"
+    weights = json.loads(record.read_text()).get("weights") if record.exists() else None
+    return supernet_scores(weights) if weights else {}
+
+
 def stored_records(proxies: dict[str, TrainedProxies], keys: list[str]) -> dict[str, dict]:
     """Label -> key -> trained record, for ``keys`` trained so far; plus, for a protocol with
     several seeds, the mean of their accuracies and probabilities where every seed is trained
@@ -148,6 +184,7 @@ def summarise(found: dict, naswot: dict, naswot_full: dict, lists_of: dict,
     """Judge every replay whose networks are all trained, per store (``proxies``: label ->
     TrainedProxies); write benchmarks/results/judge_truth.json."""
     rows, coverage = [], {}
+    supernet_scores_all = stored_supernet_scores()
     for target, lists in lists_of.items():
         feasible = numpy.sort([item["truth"] for item in found.values()
                                if item["flops"] <= target])
@@ -215,6 +252,30 @@ def summarise(found: dict, naswot: dict, naswot_full: dict, lists_of: dict,
                     result = fidelity(values, truth, bootstrap=1000, seed=SEED)
                     numbers[label][f"tau [95% CI] of {name} on the trained short-list "
                                       f"networks"] = [result["kendall"], *result["kendall_ci"]]
+        scores = {key: supernet_scores_all[key] for key in union if key in supernet_scores_all}
+        judged = [keys for keys in lists if all(key in scores for key in keys)]
+        numbers["supernet"] = {"scored": len(scores), "replays judged": len(judged),
+                               "CPU-hours of their scores": round(sum(
+                                   item["cpu_seconds"] for item in scores.values()) / 3600, 3)}
+        if judged:
+            for name, pick in supernet_judges(found, naswot, target).items():
+                rows.append(judge(f"supernet: {name}", [[pick(keys, scores)] for keys in judged],
+                                  judged, every=None, judged="supernet"))
+            for name, pick in free.items():
+                rows.append(judge(name, [[pick(keys)] for keys in judged], judged,
+                                  every=everywhere[name], judged="supernet"))
+            rows.append(judge("one of the 5 at random (expected)", judged, judged,
+                              every=everywhere["one of the 5 at random (expected)"],
+                              judged="supernet"))
+            measured = list(scores)
+            result = fidelity([scores[key]["correct_probability"] for key in measured],
+                              [found[key]["truth"] for key in measured], bootstrap=1000, seed=SEED)
+            numbers["supernet"]["tau [95% CI] of its true-class probability on the short-list "
+                                "networks"] = [result["kendall"], *result["kendall_ci"]]
+            result = fidelity([scores[key]["accuracy"] for key in measured],
+                              [found[key]["truth"] for key in measured], bootstrap=1000, seed=SEED)
+            numbers["supernet"]["tau [95% CI] of its accuracy on the short-list networks"] = [
+                result["kendall"], *result["kendall_ci"]]
     report("judge_truth", f"Judges of the pre-screen's short list (K = {CANDIDATES}, {QUEUED} "
            f"queued) against NAS-Bench-Macro (top 1 % among networks with fvcore FLOPs <= T at "
            f"32 px; rows over the replays whose 5 networks are all trained under the "
@@ -237,6 +298,9 @@ def main() -> None:
                         help=f"trained-proxy protocols among {', '.join(protocols('digits'))}")
     parser.add_argument("--seeds", type=lambda text: [int(item) for item in text.split(",")],
                         default=[SEED], help="training seeds of the proxies (default: 0)")
+    parser.add_argument("--supernet", action="store_true",
+                        help="score the short lists' networks with truth_fidelity.py's 4-epoch "
+                             "supernet (trained there first) instead of training proxies")
     parser.add_argument("--report", action="store_true", help="only summarise what exists")
     args = parser.parse_args()
     space = load_space("nasbench_macro")
@@ -251,7 +315,16 @@ def main() -> None:
     stores = [TrainedProxies(found, threads=args.threads, protocol=protocol, seed=seed)
               for protocol in args.protocols for seed in args.seeds]
     proxies = {store.label: store for store in stores}
-    if not args.report:
+    if args.supernet and not args.report:
+        file = train_step(4, threads=args.threads, train=False)
+        if file is None:
+            raise SystemExit("truth_fidelity.py --supernet-epochs 4 must train the supernet "
+                             "first")
+        keys = list(dict.fromkeys(key for lists in lists_of.values()
+                                  for key in by_frequency(lists)))
+        score_supernet(file, keys[args.shard[0]::args.shard[1]], found,
+                       f"short-lists-{args.shard[0]}-of-{args.shard[1]}", threads=args.threads)
+    elif not args.report:
         jobs = [(store, key) for store in stores
                 for key in dict.fromkeys(key for lists in lists_of.values()
                                          for key in by_frequency(lists))]

@@ -33,7 +33,8 @@ written atomically, and skipped when it exists. ``--report`` (and the end of a r
   ``benchmarks/results/truth_fidelity/studies/``, git-ignored; resumed when present), then
   every network scored with the weights it inherits (``score_inherited``, 256 calibration
   images), sample first, in chunks of 100 keyed by the sha256 of its weights (every shard
-  scores once shard 0 has trained it);
+  scores once shard 0 has trained it; a network scored by ``judge_truth.py --supernet`` is
+  not scored again);
 - the learned predictor (no measurement of its own): a ridge regression over position-aligned
   architecture features plus the zero-cost scores where measured, fitted on the first k
   (10, 20, 40) networks of the sample with a trained proxy (default protocol), predicting every
@@ -181,7 +182,8 @@ def run(args, found: dict, chosen: list[str]) -> None:
                         at=args.zero_cost_at)
             continue
         if name == "supernet":
-            score_supernet_chunk(supernet, key, order, found, threads=args.threads)
+            score_supernet(supernet, order[key * ZERO_COST_CHUNK:(key + 1) * ZERO_COST_CHUNK],
+                           found, f"chunk-{key:03d}", threads=args.threads)
             continue
         path = proxy_path(name, settings_of[name], key, seed)
         if path.exists():
@@ -285,26 +287,36 @@ def train_step(epochs: int, *, threads: int, train: bool):
     return file
 
 
-def score_supernet_chunk(file, chunk: int, order: list[str], found: dict, *,
-                         threads: int) -> None:
+def supernet_scores(weights: str) -> dict[str, dict]:
+    """Key -> inherited score, from every document scored with the supernet ``weights``
+    (sha256; the chunks' files and any other, e.g. ``judge_truth.py``'s short lists)."""
+    scores = {}
+    for path in sorted((FOLDER / "supernet_scores").glob(f"{weights[:12]}-*.json")):
+        document = json.loads(path.read_text())
+        if document.get("weights") == weights:
+            scores.update(document["scores"])
+    return scores
+
+
+def score_supernet(file, keys: list[str], found: dict, name: str, *, threads: int) -> None:
+    """Score ``keys`` with the weights they inherit from ``file``, those not yet scored with
+    these weights, into ``supernet_scores/<weights>-<name>.json`` (saved every 10)."""
     weights = weights_digest(file)
-    path = FOLDER / "supernet_scores" / f"{weights[:12]}-chunk-{chunk:03d}.json"
+    path = FOLDER / "supernet_scores" / f"{weights[:12]}-{name}.json"
     document = json.loads(path.read_text()) if path.exists() else {
         "supernet": file.fingerprint, "weights": weights, "scores": {}}
+    done = supernet_scores(weights)
     data = get_data(file.proxy, resolution=file.proxy.resolution, seed=file.seed)
-    keys = order[chunk * ZERO_COST_CHUNK:(chunk + 1) * ZERO_COST_CHUNK]
-    for done, key in enumerate(keys, start=1):
-        if key in document["scores"]:
-            continue
+    for number, key in enumerate([key for key in keys if key not in done], start=1):
         score = score_inherited(file.supernet, found[key]["arch"], data, seed=SEED,
                                 threads=threads)
         document["scores"][key] = {"accuracy": score.accuracy, "loss": score.loss,
                                    "correct_probability": score.correct_probability,
                                    "cpu_seconds": score.cpu_seconds}
-        if done % 10 == 0:
+        if number % 10 == 0:
             write_json(path, document)
     write_json(path, document)
-    print(f"supernet chunk {chunk}: {len(document['scores'])} networks", flush=True)
+    print(f"supernet {name}: {len(document['scores'])} networks", flush=True)
 
 
 def cpu_per_proxy(entry: dict) -> float:
@@ -377,11 +389,7 @@ def summarise(found: dict, chosen: list[str]) -> None:
                                 for key in both}, cost=None))
     record_path = FOLDER / "supernet.json"
     weights = json.loads(record_path.read_text()).get("weights") if record_path.exists() else None
-    scores = {}
-    for path in sorted((FOLDER / "supernet_scores").glob("*.json")):
-        document = json.loads(path.read_text())
-        if weights and document.get("weights") == weights:
-            scores.update(document["scores"])
+    scores = supernet_scores(weights) if weights else {}
     if scores:
         values = {key: item["accuracy"] for key, item in scores.items()}
         cost = statistics.fmean(item["cpu_seconds"] for item in scores.values())
