@@ -109,8 +109,10 @@ def free_judges(found: dict, naswot_full: dict) -> dict:
     }
 
 
-def trained_judges(found: dict, naswot: dict, target: int) -> dict:
-    """Judge name -> function(keys, records) -> the picked key (records: key -> trained proxy)."""
+def reading_judges(found: dict, naswot: dict, target: int, *, picked_by: str) -> dict:
+    """Judge name -> function(keys, records) -> the picked key (records: key -> a trained
+    proxy, or an inherited supernet score: accuracy and true-class probability). The accuracy
+    judge is what ``picked_by`` picks."""
     reward = SearchOptions(space="nasbench_macro", target_flops=target).reward_function()
 
     def mean_rank(keys, records):
@@ -119,30 +121,10 @@ def trained_judges(found: dict, naswot: dict, target: int) -> dict:
         return keys[int(numpy.argmin(combined))]
 
     return {
-        "accuracy, soft reward (what nas search picks)": lambda keys, records: max(
+        f"accuracy, soft reward (what {picked_by} picks)": lambda keys, records: max(
             keys, key=lambda key: reward(records[key]["accuracy"], found[key]["flops"])),
         "true-class probability, soft reward": lambda keys, records: max(
             keys, key=lambda key: reward(records[key]["correct_probability"],
-                                         found[key]["flops"])),
-        "mean rank of naswot and the true-class probability": mean_rank,
-    }
-
-
-def supernet_judges(found: dict, naswot: dict, target: int) -> dict:
-    """Judge name -> function(keys, scores) -> the picked key (scores: key -> the score its
-    subnet gets with weights inherited from truth_fidelity.py's supernet)."""
-    reward = SearchOptions(space="nasbench_macro", target_flops=target).reward_function()
-
-    def mean_rank(keys, scores):
-        combined = ranks([naswot[key] for key in keys]) + \
-            ranks([scores[key]["correct_probability"] for key in keys])
-        return keys[int(numpy.argmin(combined))]
-
-    return {
-        "accuracy, soft reward (what nas search --supernet picks)": lambda keys, scores: max(
-            keys, key=lambda key: reward(scores[key]["accuracy"], found[key]["flops"])),
-        "true-class probability, soft reward": lambda keys, scores: max(
-            keys, key=lambda key: reward(scores[key]["correct_probability"],
                                          found[key]["flops"])),
         "mean rank of naswot and the true-class probability": mean_rank,
     }
@@ -231,7 +213,8 @@ def summarise(found: dict, naswot: dict, naswot_full: dict, lists_of: dict,
                                      / 3600, 2)}
             if not judged:
                 continue
-            for name, pick in trained_judges(found, naswot, target).items():
+            for name, pick in reading_judges(found, naswot, target,
+                                             picked_by="nas search").items():
                 rows.append(judge(f"{label} proxy: {name}",
                                   [[pick(keys, records)] for keys in judged], judged,
                                   every=None, judged=label))
@@ -258,7 +241,8 @@ def summarise(found: dict, naswot: dict, naswot_full: dict, lists_of: dict,
                                "CPU-hours of their scores": round(sum(
                                    item["cpu_seconds"] for item in scores.values()) / 3600, 3)}
         if judged:
-            for name, pick in supernet_judges(found, naswot, target).items():
+            for name, pick in reading_judges(found, naswot, target,
+                                             picked_by="nas search --supernet").items():
                 rows.append(judge(f"supernet: {name}", [[pick(keys, scores)] for keys in judged],
                                   judged, every=None, judged="supernet"))
             for name, pick in free.items():
