@@ -20,14 +20,7 @@ Signals and the networks they are measured on:
   width, seed 0): the sample first, then every other network in a fixed shuffled order;
   ``--zero-cost-proxies naswot`` measures only those named (the others can follow later);
   ``--zero-cost-at search`` scores the network as ``nas search``'s pre-screen does (the
-  default proxy's width 0.5, first stride removed), in ``zero_cost_search/``.
-
-Resumable shards: ``--shard I/N`` takes every N-th job; each measurement is a small JSON file
-under ``benchmarks/results/truth_fidelity/`` (zero-cost scores in one file per 100 networks),
-written atomically, and skipped when it exists. ``--report`` (and the end of a run) writes
-``benchmarks/results/truth_fidelity.json`` and one scatter plot per signal
-(``truth_fidelity_<signal>.png``: the signal against the true accuracy, the band highlighted).
-
+  default proxy's width 0.5, first stride removed), in ``zero_cost_search/``;
 - the supernet (``--supernet-epochs E``, off by default: about 400 CPU-s an epoch) trained by
   ``nas.scoring.train_supernet`` on the subset under the default protocol (its file under
   ``benchmarks/results/truth_fidelity/studies/``, git-ignored; resumed when present), then
@@ -39,6 +32,12 @@ written atomically, and skipped when it exists. ``--report`` (and the end of a r
   architecture features plus the zero-cost scores where measured, fitted on the first k
   (10, 20, 40) networks of the sample with a trained proxy (default protocol), predicting every
   other network.
+
+Resumable shards: ``--shard I/N`` takes every N-th job; each measurement is a small JSON file
+under ``benchmarks/results/truth_fidelity/`` (zero-cost and supernet scores in one file per
+100 networks), written atomically, and skipped when it exists. ``--report`` (and the end of a run) writes
+``benchmarks/results/truth_fidelity.json`` and one scatter plot per signal
+(``truth_fidelity_<signal>.png``: the signal against the true accuracy, the band highlighted).
 
 Usage: .venv/bin/python benchmarks/truth_fidelity.py [--shard 0/1] [--threads 1]
        [--protocols default|none|default,short,...] [--zero-cost|--no-zero-cost]
