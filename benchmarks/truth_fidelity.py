@@ -35,8 +35,8 @@ Signals and the networks they are measured on:
 
 Resumable shards: ``--shard I/N`` takes every N-th job; each measurement is a small JSON file
 under ``benchmarks/results/truth_fidelity/`` (zero-cost and supernet scores in one file per
-100 networks), written atomically, and skipped when it exists. ``--report`` (and the end of a run) writes
-``benchmarks/results/truth_fidelity.json`` and one scatter plot per signal
+100 networks), written atomically, and skipped when it exists. ``--report`` (and the end of a
+run) writes ``benchmarks/results/truth_fidelity.json`` and one scatter plot per signal
 (``truth_fidelity_<signal>.png``: the signal against the true accuracy, the band highlighted).
 
 Usage: .venv/bin/python benchmarks/truth_fidelity.py [--shard 0/1] [--threads 1]
@@ -394,6 +394,13 @@ def summarise(found: dict, chosen: list[str]) -> None:
         cost = statistics.fmean(item["cpu_seconds"] for item in scores.values())
         rows.append(judged("supernet (inherited weights)", values, found, cost=round(cost, 2)))
         scatter["supernet"] = values
+        read = {key: item for key, item in scores.items() if "loss" in item}
+        if len(read) >= 4:  # recorded since the scores keep them
+            rows.append(judged("supernet, read as the true-class probability", {
+                key: item["correct_probability"] for key, item in read.items()}, found,
+                cost=round(cost, 2)))
+            rows.append(judged("supernet, read as minus the loss", {
+                key: -item["loss"] for key, item in read.items()}, found, cost=round(cost, 2)))
     first = proxies.get("default", {}).get(SEED, {})
     measured = [key for key in chosen if key in first]
     features = dict(zip(everything, aligned_rows([found[key]["arch"] for key in everything])))
