@@ -37,9 +37,10 @@ def test_prescreen_queues_the_best_scored_feasible_candidates_once(tmp_path):
 
 
 def test_the_default_prescreen_proxy_is_the_one_the_truth_favours():
-    """naswot ranks NAS-Bench-Macro's networks of equal FLOPs at Kendall tau 0.64 against
-    zico's 0.10 (benchmarks/results/truth_fidelity.json, README "Signals judged by
-    NAS-Bench-Macro"); the default follows that measurement."""
+    """naswot ranks NAS-Bench-Macro's networks of equal FLOPs (the 928 in 52 M ± 10 %) at
+    Kendall tau 0.58, against grad_norm's 0.31, synflow's 0.13 and zico's 0.11
+    (benchmarks/results/truth_fidelity.json, README "Signals judged by NAS-Bench-Macro");
+    the default follows that measurement."""
     assert SearchOptions().prescreen_proxy == "naswot"
 
 
