@@ -393,6 +393,8 @@ def summarise(found: dict, chosen: list[str]) -> None:
         values = {key: item["accuracy"] for key, item in scores.items()}
         cost = statistics.fmean(item["cpu_seconds"] for item in scores.values())
         rows.append(judged("supernet (inherited weights)", values, found, cost=round(cost, 2)))
+        rows.append(judged("FLOPs, on the supernet's networks (its anchor)",
+                           {key: found[key]["flops"] for key in values}, found, cost=0.0))
         scatter["supernet"] = values
         read = {key: item for key, item in scores.items() if "loss" in item}
         if len(read) >= 4:  # recorded since the scores keep them
