@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import json
 import sys
 from pathlib import Path
 
@@ -56,8 +55,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import report  # noqa: E402
 from search_vs_truth import TrainedProxies  # noqa: E402
 from supernet_fidelity import shard_argument  # noqa: E402
-from truth_fidelity import (DATA, FOLDER as TRUTH_FOLDER, TABLE, load_results,  # noqa: E402
-                            networks, protocols, score_supernet, supernet_scores, train_step)
+from truth_fidelity import (DATA, TABLE, load_results, networks, protocols,  # noqa: E402
+                            recorded_supernet_scores, score_supernet, train_step)
 
 from nas.scoring import open_table  # noqa: E402
 from nas.search import SearchOptions, fidelity  # noqa: E402
@@ -130,14 +129,6 @@ def reading_judges(found: dict, naswot: dict, target: int, *, picked_by: str) ->
     }
 
 
-def stored_supernet_scores() -> dict[str, dict]:
-    """Key -> inherited score with the supernet truth_fidelity.py records (none before it is
-    trained)."""
-    record = TRUTH_FOLDER / "supernet.json"
-    weights = json.loads(record.read_text()).get("weights") if record.exists() else None
-    return supernet_scores(weights) if weights else {}
-
-
 def stored_records(proxies: dict[str, TrainedProxies], keys: list[str]) -> dict[str, dict]:
     """Label -> key -> trained record, for ``keys`` trained so far; plus, for a protocol with
     several seeds, the mean of their accuracies and probabilities where every seed is trained
@@ -166,7 +157,7 @@ def summarise(found: dict, naswot: dict, naswot_full: dict, lists_of: dict,
     """Judge every replay whose networks are all trained, per store (``proxies``: label ->
     TrainedProxies); write benchmarks/results/judge_truth.json."""
     rows, coverage = [], {}
-    supernet_scores_all = stored_supernet_scores()
+    supernet_scores_all = recorded_supernet_scores()
     for target, lists in lists_of.items():
         feasible = numpy.sort([item["truth"] for item in found.values()
                                if item["flops"] <= target])

@@ -297,6 +297,14 @@ def supernet_scores(weights: str) -> dict[str, dict]:
     return scores
 
 
+def recorded_supernet_scores() -> dict[str, dict]:
+    """Key -> inherited score with the supernet ``supernet.json`` records (none before it is
+    trained)."""
+    record = FOLDER / "supernet.json"
+    weights = json.loads(record.read_text()).get("weights") if record.exists() else None
+    return supernet_scores(weights) if weights else {}
+
+
 def score_supernet(file, keys: list[str], found: dict, name: str, *, threads: int) -> None:
     """Score ``keys`` with the weights they inherit from ``file``, those not yet scored with
     these weights, into ``supernet_scores/<weights>-<name>.json`` (saved every 10)."""
@@ -386,9 +394,7 @@ def summarise(found: dict, chosen: list[str]) -> None:
                                {key: second[key]["accuracy"] for key in both},
                                {key: {**found[key], "truth": first[key]["accuracy"]}
                                 for key in both}, cost=None))
-    record_path = FOLDER / "supernet.json"
-    weights = json.loads(record_path.read_text()).get("weights") if record_path.exists() else None
-    scores = supernet_scores(weights) if weights else {}
+    scores = recorded_supernet_scores()
     if scores:
         values = {key: item["accuracy"] for key, item in scores.items()}
         cost = statistics.fmean(item["cpu_seconds"] for item in scores.values())
